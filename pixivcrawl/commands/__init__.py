@@ -1,0 +1,1 @@
+"""Scrapy commands of pixivcrawl (COMMANDS_MODULE)."""

@@ -1,0 +1,121 @@
+"""Pydantic models of the Pixiv objects pixivcrawl archives.
+
+These are the items that reach the store: spiders emit raw API objects
+(:class:`pixivcrawl.items.ApiObject`) and the validation pipeline turns them
+into these models with the pure functions of :mod:`pixivcrawl.parsing`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WorkStatus(StrEnum):
+    """Whether Pixiv showed a work, hid it behind a placeholder, or deleted it."""
+
+    AVAILABLE = "available"
+    HIDDEN = "hidden"
+    DELETED = "deleted"
+
+
+class PixivModel(BaseModel):
+    # Pixiv adds fields over time; unknown ones are ignored, known ones checked.
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+
+class Tag(PixivModel):
+    name: str = Field(min_length=1)
+    translated_name: str | None = None
+
+
+class User(PixivModel):
+    id: int = Field(ge=0)
+    name: str = ""
+    account: str = ""
+    profile_image_url: str | None = None
+    comment: str | None = None
+    is_followed: bool | None = None
+    # Only on /v1/user/detail: the profile, its publicity and the workspace, as Pixiv sends them.
+    profile: dict[str, Any] | None = None
+    profile_publicity: dict[str, Any] | None = None
+    workspace: dict[str, Any] | None = None
+
+    @property
+    def is_detailed(self) -> bool:
+        return self.profile is not None
+
+
+class StoredFile(PixivModel):
+    """A downloaded file: where it is (relative to FILES_STORE) and how to check it."""
+
+    url: str
+    local_path: str
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    width: int | None = None
+    height: int | None = None
+
+
+class Page(PixivModel):
+    index: int = Field(ge=0)
+    original_url: str | None = None
+    square_medium_url: str | None = None
+    medium_url: str | None = None
+    large_url: str | None = None
+    file: StoredFile | None = None
+
+
+class UgoiraFrame(PixivModel):
+    file: str
+    delay: int = Field(ge=0)
+
+
+class Ugoira(PixivModel):
+    zip_url: str
+    frames: list[UgoiraFrame]
+    zip_file: StoredFile | None = None
+    animation_file: StoredFile | None = None
+
+
+class Illust(PixivModel):
+    """An illustration, manga or ugoira, with its user, tags and pages."""
+
+    id: int = Field(gt=0)
+    title: str = ""
+    type: str = "illust"
+    caption: str = ""
+    restrict: int = 0
+    x_restrict: int = 0
+    sanity_level: int | None = None
+    ai_type: int = 0
+    book_style: int | None = None
+    create_date: dt.datetime | None = None
+    page_count: int = Field(default=1, ge=0)
+    width: int = 0
+    height: int = 0
+    total_view: int | None = None
+    total_bookmarks: int | None = None
+    total_comments: int | None = None
+    is_bookmarked: bool | None = None
+    is_muted: bool | None = None
+    series_id: int | None = None
+    series_title: str | None = None
+    tools: list[str] = []
+    user: User
+    tags: list[Tag] = []
+    pages: list[Page] = []
+    status: WorkStatus = WorkStatus.AVAILABLE
+    # The placeholder Pixiv showed instead of the work, e.g. "limit_sanity_level".
+    restriction: str | None = None
+    ugoira: Ugoira | None = None
+
+
+class RankingEntry(PixivModel):
+    mode: str
+    date: dt.date
+    rank: int = Field(gt=0)
+    illust_id: int = Field(gt=0)

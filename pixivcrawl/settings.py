@@ -1,0 +1,94 @@
+"""Every setting of pixivcrawl and its one default.
+
+Scrapy's own settings come first, then the ``PIXIV_*`` settings grouped by
+component (alphabetical inside a group, the group's switch first). Components
+read them in ``from_crawler`` with the typed getters and never repeat a default.
+Every ``PIXIV_*`` setting is documented in the README (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BOT_NAME = "pixivcrawl"
+SPIDER_MODULES = ["pixivcrawl.spiders"]
+NEWSPIDER_MODULE = "pixivcrawl.spiders"
+COMMANDS_MODULE = "pixivcrawl.commands"
+
+ADDONS = {
+    "pixivcrawl.sandbox.addon.SandboxAddon": 0,
+}
+
+# The App API is not a website: no robots.txt, no cookies, and the app's own
+# headers (set per request by the auth middleware).
+ROBOTSTXT_OBEY = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+USER_AGENT = "PixivIOSApp/7.19.1 (iOS 16.7.2; iPhone12,8)"
+
+# Politeness. Pixiv's limit is per account/IP and undocumented; reports see
+# "Rate Limit" after a minute or two of hammering and sometimes even at one
+# request per 2 s (README "Politeness"). API calls therefore share one slot with
+# one connection and about a second between calls; image downloads come from a
+# CDN and use their own slot, in parallel. The auth middleware puts each request
+# in its slot (pixivcrawl.api.API_SLOT / IMAGE_SLOT).
+CONCURRENT_REQUESTS = 16
+DOWNLOAD_DELAY = 0
+DOWNLOAD_SLOTS = {
+    "pixiv-api": {"concurrency": 1, "delay": 1.0, "randomize_delay": True},
+    "pixiv-images": {"concurrency": 4, "delay": 0.0},
+}
+AUTOTHROTTLE_ENABLED = False
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+DOWNLOADER_MIDDLEWARES = {
+    "pixivcrawl.middlewares.PixivAuthMiddleware": 560,
+}
+
+ITEM_PIPELINES = {
+    "pixivcrawl.pipelines.validate.ValidationPipeline": 100,
+    "pixivcrawl.pipelines.media.PixivFilesPipeline": 300,
+    "pixivcrawl.pipelines.store.StorePipeline": 800,
+}
+
+EXTENSIONS = {
+    "pixivcrawl.extensions.CrawlRunRecorder": 100,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+FILES_STORE = "data/files"
+FILES_EXPIRES = 36500
+MEDIA_ALLOW_REDIRECTS = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"
+
+# --- pixivcrawl: account and API -------------------------------------------
+PIXIV_API_URL = "https://app-api.pixiv.net"
+PIXIV_AUTH_URL = "https://oauth.secure.pixiv.net/auth/token"
+PIXIV_LANGUAGE = "en"
+PIXIV_REFRESH_TOKEN = os.environ.get("PIXIV_REFRESH_TOKEN", "")
+PIXIV_TOKEN_FILE = str(Path("~/.config/pixivcrawl/token.json").expanduser())
+# Refresh the access token this many seconds before Pixiv says it expires.
+PIXIV_TOKEN_REFRESH_MARGIN = 300
+
+# --- pixivcrawl: crawling ----------------------------------------------------
+PIXIV_INCREMENTAL = False
+
+# --- pixivcrawl: storage -----------------------------------------------------
+PIXIV_DATABASE_URL = "sqlite:///data/pixiv.db"
+PIXIV_DB_BATCH_SIZE = 500
+# Flush a partial batch at least this often (seconds), so a slow crawl's rows appear.
+PIXIV_DB_FLUSH_INTERVAL = 5.0
+
+# --- pixivcrawl: files -------------------------------------------------------
+PIXIV_DOWNLOAD_FILES = True
+PIXIV_IMAGE_HOSTS = ["i.pximg.net"]
+PIXIV_UGOIRA_FORMAT = "webp"
+
+# --- pixivcrawl: sandbox -----------------------------------------------------
+PIXIV_SANDBOX = False
