@@ -17,7 +17,7 @@ NEWSPIDER_MODULE = "pixivcrawl.spiders"
 COMMANDS_MODULE = "pixivcrawl.commands"
 
 ADDONS = {
-    "pixivcrawl.sandbox.addon.SandboxAddon": 0,
+    "pixivcrawl.addons.SandboxAddon": 0,
 }
 
 # The App API is not a website: no robots.txt, no cookies, and the app's own

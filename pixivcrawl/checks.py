@@ -1,0 +1,45 @@
+"""Checks of settings that must fail before any request, with a message that names the fix."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
+
+from pixivcrawl.auth import resolve_refresh_token
+from pixivcrawl.exceptions import ArgumentError, AuthError
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+UGOIRA_FORMATS = ("webp", "gif", "apng", "zip")
+
+
+def check_settings(settings: BaseSettings) -> None:
+    """Raise ArgumentError for the first setting that cannot work."""
+    fmt = settings["PIXIV_UGOIRA_FORMAT"]
+    if fmt not in UGOIRA_FORMATS:
+        raise ArgumentError(f"bad PIXIV_UGOIRA_FORMAT={fmt!r}; expected one of: {', '.join(UGOIRA_FORMATS)}")
+    url = settings["PIXIV_DATABASE_URL"]
+    try:
+        make_url(url)
+    except SQLAlchemyArgumentError:
+        raise ArgumentError(
+            "bad PIXIV_DATABASE_URL: expected a SQLAlchemy URL such as sqlite:///data/pixiv.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from None
+    for name in ("PIXIV_DB_BATCH_SIZE", "PIXIV_TOKEN_REFRESH_MARGIN"):
+        try:
+            value = settings.getfloat(name)
+        except ValueError:
+            value = -1
+        if value < (1 if name == "PIXIV_DB_BATCH_SIZE" else 0):
+            raise ArgumentError(f"bad {name}={settings[name]!r}; expected a positive number")
+    if not settings.getlist("PIXIV_IMAGE_HOSTS"):
+        raise ArgumentError("PIXIV_IMAGE_HOSTS is empty; expected i.pximg.net (and any mirror hosts)")
+    if not settings.getbool("PIXIV_SANDBOX"):
+        try:
+            resolve_refresh_token(settings["PIXIV_REFRESH_TOKEN"], settings["PIXIV_TOKEN_FILE"])
+        except AuthError as exc:
+            raise ArgumentError(str(exc)) from None

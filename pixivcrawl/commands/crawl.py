@@ -1,0 +1,52 @@
+"""``scrapy crawl``, checking arguments and settings first and exiting non-zero on failure."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from pixivcrawl.checks import check_settings
+from pixivcrawl.exceptions import ArgumentError
+from pixivcrawl.spiders.base import PixivSpider
+
+if TYPE_CHECKING:
+    import argparse
+
+logger = logging.getLogger(__name__)
+
+#: Ends of a crawl that are not a failure.
+SUCCESS_REASONS = frozenset({"finished"})
+
+
+class Command(ScrapyCrawlCommand):
+    """Scrapy's ``crawl``, plus: bad spider arguments or settings stop it before
+    any request with a one-line message (exit status 2), and a crawl that did not
+    finish (auth refused, database unreachable, killed) exits with status 1."""
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)
+            return
+        assert self.crawler_process is not None and self.settings is not None
+        spidercls = self.crawler_process.spider_loader.load(args[0])
+        if issubclass(spidercls, PixivSpider):
+            try:
+                spidercls.parse_arguments(opts.spargs)
+                check_settings(self.settings)
+            except ArgumentError as exc:
+                print(f"pixivcrawl: {exc}", file=sys.stderr)
+                self.exitcode = 2
+                return
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        try:
+            reason = crawler.stats.get_value("finish_reason")
+        except (AttributeError, RuntimeError):  # the crawler never started
+            reason = None
+        if self.crawler_process.bootstrap_failed or reason not in SUCCESS_REASONS:
+            self.exitcode = 1
+            logger.error("Crawl failed: %s", reason or "it did not start (see the errors above)")

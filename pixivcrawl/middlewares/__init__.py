@@ -1,0 +1,5 @@
+"""Downloader middlewares: authentication (auth.py) and App API errors."""
+
+from pixivcrawl.middlewares.auth import PixivAuthMiddleware
+
+__all__ = ["PixivAuthMiddleware"]

@@ -1,0 +1,163 @@
+"""Downloader middleware: app headers and the Bearer token on API calls, Referer on images.
+
+Settings: PIXIV_API_URL, PIXIV_AUTH_URL, PIXIV_REFRESH_TOKEN, PIXIV_TOKEN_FILE,
+PIXIV_TOKEN_REFRESH_MARGIN, PIXIV_LANGUAGE, PIXIV_IMAGE_HOSTS.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+
+from pixivcrawl import api
+from pixivcrawl.auth import TokenManager
+from pixivcrawl.exceptions import AuthError
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+#: How often one request may be re-sent after Pixiv rejected its access token.
+MAX_TOKEN_RETRIES = 3
+
+
+def netloc(url: str) -> str:
+    """``host`` or ``host:port`` of a URL, lower-cased, as PIXIV_IMAGE_HOSTS lists them."""
+    return urlsplit(url).netloc.lower()
+
+
+class PixivAuthMiddleware:
+    """Authenticates API calls and keeps the token away from everything else.
+
+    - API host: app headers, ``Accept-Language`` and ``Authorization: Bearer``,
+      added at send time (never stored in queued requests or JOBDIR); the request
+      goes to the API download slot. An OAuth error body invalidates the token,
+      and the request is sent again after one refresh.
+    - Image hosts (PIXIV_IMAGE_HOSTS): ``Referer``, no Authorization, the image slot.
+    - Any other host is refused and counted (``pixivcrawl/requests/refused_host``).
+
+    A refused refresh token closes the spider with reason ``pixiv_auth_failed``.
+    """
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        *,
+        api_url: str,
+        auth_url: str,
+        refresh_token: str,
+        token_file: str,
+        margin: float,
+        language: str,
+        image_hosts: list[str],
+    ) -> None:
+        self.crawler = crawler
+        self.api_host = netloc(api_url)
+        self.auth_host = netloc(auth_url)
+        self.image_hosts = {h.lower() for h in image_hosts}
+        self.language = language
+        self.tokens = TokenManager(
+            auth_url=auth_url,
+            refresh_token=refresh_token,
+            token_file=token_file,
+            margin=margin,
+            fetch=self._fetch,
+        )
+        self._failed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        mw = cls(
+            crawler,
+            api_url=s["PIXIV_API_URL"],
+            auth_url=s["PIXIV_AUTH_URL"],
+            refresh_token=s["PIXIV_REFRESH_TOKEN"],
+            token_file=s["PIXIV_TOKEN_FILE"],
+            margin=s.getfloat("PIXIV_TOKEN_REFRESH_MARGIN"),
+            language=s["PIXIV_LANGUAGE"],
+            image_hosts=s.getlist("PIXIV_IMAGE_HOSTS"),
+        )
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self) -> None:
+        # Spiders reach the account (e.g. the logged-in user id) through here.
+        self.crawler.spider.tokens = self.tokens  # type: ignore[union-attr]
+
+    async def _fetch(self, request: Request) -> Response:
+        return await self.crawler.engine.download_async(request)
+
+    async def process_request(self, request: Request) -> Response | None:
+        host = netloc(request.url)
+        if request.meta.get("pixiv_auth_request") or host == self.auth_host:
+            return None
+        if host == self.api_host:
+            await self._authenticate(request)
+        elif host in self.image_hosts:
+            request.headers.pop(b"Authorization", None)
+            request.headers.setdefault("Referer", api.IMAGE_REFERER)
+            request.meta.setdefault("download_slot", api.IMAGE_SLOT)
+        else:
+            self.crawler.stats.inc_value("pixivcrawl/requests/refused_host")
+            logger.warning(
+                "Refused %s: host %s is not the API host or in PIXIV_IMAGE_HOSTS", request.url, host
+            )
+            raise IgnoreRequest(f"host {host} not allowed")
+        return None
+
+    async def _authenticate(self, request: Request) -> None:
+        if self._failed:
+            raise IgnoreRequest("pixiv authentication failed")
+        try:
+            token = await self.tokens.access_token()
+        except AuthError as exc:
+            self._fail(str(exc))
+            raise IgnoreRequest("pixiv authentication failed") from None
+        self.crawler.stats.set_value("pixivcrawl/auth/refreshes", self.tokens.refreshes)
+        request.meta["download_slot"] = api.API_SLOT
+        for name, value in api.APP_HEADERS.items():
+            request.headers[name] = value
+        request.headers["Accept-Language"] = self.language
+        request.headers["Authorization"] = f"Bearer {token}"
+        request.meta["_pixiv_token"] = token
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        token = request.meta.pop("_pixiv_token", None)
+        # Scrapy copies headers into retried requests, and retried requests may be
+        # written to JOBDIR: the token must not travel with them.
+        request.headers.pop(b"Authorization", None)
+        if token is None or response.status < 400:
+            return response
+        if not api.is_oauth_error(api.error_of(response.body)):
+            return response
+        self.crawler.stats.inc_value("pixivcrawl/auth/token_rejected")
+        retries = request.meta.get("pixiv_token_retries", 0)
+        if retries >= MAX_TOKEN_RETRIES:
+            logger.error("Pixiv keeps rejecting fresh access tokens for %s; giving up on it", request.url)
+            return response
+        self.tokens.invalidate(token)
+        logger.debug("Access token rejected for %s; refreshing and retrying", request.url)
+        retry = request.copy()
+        retry.meta["pixiv_token_retries"] = retries + 1
+        retry.dont_filter = True
+        return retry
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        request.meta.pop("_pixiv_token", None)
+        request.headers.pop(b"Authorization", None)
+
+    def _fail(self, message: str) -> None:
+        if self._failed:
+            return
+        self._failed = True
+        self.crawler.stats.set_value("pixivcrawl/auth/failed", 1)
+        logger.error("Login failed: %s. Stopping the crawl.", message)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="pixiv_auth_failed"))
