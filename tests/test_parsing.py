@@ -1,0 +1,98 @@
+"""Parsing sample payloads (shaped like captured App API responses) into models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pixivcrawl.items import ApiObject
+from pixivcrawl.models import WorkStatus
+from pixivcrawl.parsing import parse_illust, placeholder_name
+from pixivcrawl.pipelines.validate import ValidationPipeline
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def sample(name: str) -> dict:
+    return json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_multi_page_illust_has_every_original_and_its_tags() -> None:
+    illust = parse_illust(sample("illust_multi"))
+    assert illust.status is WorkStatus.AVAILABLE
+    assert [p.original_url.rsplit("/", 1)[1] for p in illust.pages] == ["125551234_p0.png", "125551234_p1.png"]
+    assert [(t.name, t.translated_name) for t in illust.tags] == [("海", "sea"), ("オリジナル", None)]
+    assert illust.user.id == 2131660
+    assert illust.ai_type == 1
+    assert illust.create_date.utcoffset().total_seconds() == 9 * 3600
+
+
+def test_single_page_illust_uses_meta_single_page() -> None:
+    data = sample("illust_multi")
+    data["meta_pages"] = []
+    data["meta_single_page"] = {"original_image_url": "https://i.pximg.net/img-original/img/x/125551234_p0.jpg"}
+    illust = parse_illust(data)
+    assert [p.original_url for p in illust.pages] == ["https://i.pximg.net/img-original/img/x/125551234_p0.jpg"]
+
+
+def test_limited_illust_is_hidden_with_its_placeholder_and_no_pages() -> None:
+    illust = parse_illust(sample("illust_limited"))
+    assert illust.status is WorkStatus.HIDDEN
+    assert illust.restriction == "limit_sanity_level"
+    assert illust.pages == []
+
+
+def test_deleted_illust_in_a_bookmark_list() -> None:
+    data = sample("illust_limited")
+    data["user"]["id"] = 0
+    data["image_urls"] = {"medium": "https://s.pximg.net/common/images/limit_unknown_360.png"}
+    data["meta_single_page"] = {"original_image_url": "https://s.pximg.net/common/images/limit_unknown_360.png"}
+    assert parse_illust(data).status is WorkStatus.DELETED
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://s.pximg.net/common/images/limit_mypixiv_360.png", "limit_mypixiv"),
+        ("http://127.0.0.1:9/common/images/limit_r18_360.png", "limit_r18"),
+        ("https://i.pximg.net/img-original/img/2025/01/01/00/00/00/1_p0.png", None),
+        (None, None),
+    ],
+)
+def test_placeholders_are_recognised_by_path_whatever_the_host(url, name) -> None:
+    assert placeholder_name(url) == name
+
+
+def test_an_illust_without_id_fails_validation() -> None:
+    data = sample("illust_multi")
+    data["id"] = "not-a-number"
+    with pytest.raises(ValidationError):
+        parse_illust(data)
+
+
+class FakeStats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str) -> None:
+        self.values[key] = self.values.get(key, 0) + 1
+
+
+def test_validation_pipeline_drops_and_counts_invalid_objects() -> None:
+    from scrapy.exceptions import DropItem
+
+    stats = FakeStats()
+    pipeline = ValidationPipeline(stats)  # type: ignore[arg-type]
+    good = pipeline.process_item(ApiObject("illust", sample("illust_multi")))
+    assert good.id == 125551234
+    bad = sample("illust_multi")
+    bad["user"] = {"name": "no id"}
+    with pytest.raises(DropItem, match="invalid illust 125551234"):
+        pipeline.process_item(ApiObject("illust", bad))
+    assert stats.values == {
+        "pixivcrawl/validation/valid/illust": 1,
+        "pixivcrawl/validation/dropped/illust": 1,
+    }
