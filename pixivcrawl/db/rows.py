@@ -1,0 +1,217 @@
+"""Pure functions from pixivcrawl's models to table rows: the ``rows_for`` registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any, TypeVar
+
+from pixivcrawl.models import Illust, RankingEntry, StoredFile, User, WorkStatus
+
+Row = dict[str, Any]
+Rows = dict[str, list[Row]]
+M = TypeVar("M")
+RowBuilder = Callable[[Any, dt.datetime], Rows]
+
+#: model class -> function(item, seen_at) -> {table: [row, ...]}. See :func:`rows_builder`.
+ROW_BUILDERS: dict[type, RowBuilder] = {}
+
+
+def rows_builder(model: type[M]) -> Callable[[Callable[[M, dt.datetime], Rows]], Callable[[M, dt.datetime], Rows]]:
+    """Register the function that turns ``model`` items into rows.
+
+    Rows must carry every column of their table the builder knows about, the
+    same keys for every row of a table, so a batch becomes one multi-row INSERT.
+    """
+
+    def register(func: Callable[[M, dt.datetime], Rows]) -> Callable[[M, dt.datetime], Rows]:
+        ROW_BUILDERS[model] = func
+        return func
+
+    return register
+
+
+def builder_for(item: object) -> RowBuilder | None:
+    for cls in type(item).__mro__:
+        if cls in ROW_BUILDERS:
+            return ROW_BUILDERS[cls]
+    return None
+
+
+def rows_for(item: object, seen_at: dt.datetime) -> Rows:
+    """The rows that archive ``item`` as seen at ``seen_at``; TypeError for an unknown type."""
+    builder = builder_for(item)
+    if builder is None:
+        raise TypeError(f"no rows builder for {type(item).__name__}")
+    return builder(item, seen_at)
+
+
+def merge_rows(into: Rows, rows: Rows) -> Rows:
+    for table, table_rows in rows.items():
+        into.setdefault(table, []).extend(table_rows)
+    return into
+
+
+def user_row(user: User, seen_at: dt.datetime) -> Row:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "account": user.account,
+        "profile_image_url": user.profile_image_url,
+        "comment": user.comment,
+        "is_followed": user.is_followed,
+        "profile": user.profile,
+        "profile_publicity": user.profile_publicity,
+        "workspace": user.workspace,
+        "detail_fetched_at": seen_at if user.is_detailed else None,
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at,
+    }
+
+
+@rows_builder(User)
+def user_rows(user: User, seen_at: dt.datetime) -> Rows:
+    return {"users": [user_row(user, seen_at)]} if user.id else {}
+
+
+def _file_columns(file: StoredFile | None, prefix: str = "") -> Row:
+    return {
+        f"{prefix}local_path": file.local_path if file else None,
+        f"{prefix}size": file.size if file else None,
+        f"{prefix}sha256": file.sha256 if file else None,
+    }
+
+
+def _extension(file: StoredFile | None) -> str | None:
+    return PurePosixPath(file.local_path).suffix.lstrip(".").lower() or None if file else None
+
+
+def _illust_row(illust: Illust, seen_at: dt.datetime) -> Row:
+    return {
+        "id": illust.id,
+        "user_id": illust.user.id or None,
+        "title": illust.title,
+        "type": illust.type,
+        "caption": illust.caption,
+        "restrict": illust.restrict,
+        "x_restrict": illust.x_restrict,
+        "sanity_level": illust.sanity_level,
+        "ai_type": illust.ai_type,
+        "book_style": illust.book_style,
+        "create_date": illust.create_date,
+        "page_count": illust.page_count,
+        "width": illust.width,
+        "height": illust.height,
+        "total_view": illust.total_view,
+        "total_bookmarks": illust.total_bookmarks,
+        "total_comments": illust.total_comments,
+        "is_bookmarked": illust.is_bookmarked,
+        "is_muted": illust.is_muted,
+        "series_id": illust.series_id,
+        "tools": list(illust.tools),
+        "status": illust.status.value,
+        "restriction": illust.restriction,
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at,
+    }
+
+
+@rows_builder(Illust)
+def illust_rows(illust: Illust, seen_at: dt.datetime) -> Rows:
+    rows: Rows = {"illusts": [_illust_row(illust, seen_at)]}
+    if illust.user.id:
+        rows["users"] = [user_row(illust.user, seen_at)]
+    if illust.status is not WorkStatus.AVAILABLE:
+        # A placeholder's blank pages, tags and zero counts say nothing about the work.
+        return rows
+    if illust.series_id:
+        rows["series"] = [series_row("illust", illust.series_id, illust.series_title, illust.user.id, seen_at)]
+    rows["illust_pages"] = [
+        {
+            "illust_id": illust.id,
+            "page": page.index,
+            "original_url": page.original_url,
+            "square_medium_url": page.square_medium_url,
+            "medium_url": page.medium_url,
+            "large_url": page.large_url,
+            "file_url": page.file.url if page.file else None,
+            **_file_columns(page.file),
+            "width": page.file.width if page.file else None,
+            "height": page.file.height if page.file else None,
+            "downloaded_at": seen_at if page.file else None,
+        }
+        for page in illust.pages
+    ]
+    rows["tags"] = [{"name": t.name, "translated_name": t.translated_name} for t in illust.tags]
+    rows["illust_tags"] = [
+        {"illust_id": illust.id, "tag": t.name, "position": i} for i, t in enumerate(illust.tags)
+    ]
+    if illust.ugoira:
+        ugoira = illust.ugoira
+        animation = ugoira.animation_file
+        rows["ugoira"] = [
+            {
+                "illust_id": illust.id,
+                "zip_url": ugoira.zip_url,
+                "frames": [f.model_dump() for f in ugoira.frames],
+                "frame_count": len(ugoira.frames),
+                "duration_ms": sum(f.delay for f in ugoira.frames),
+                **_file_columns(ugoira.zip_file, "zip_"),
+                **_file_columns(animation, "animation_"),
+                "animation_format": _extension(animation),
+            }
+        ]
+    stats = work_stats_row("illust", illust.id, seen_at, illust.total_view, illust.total_bookmarks, illust.total_comments)
+    if stats:
+        rows["work_stats"] = [stats]
+    return rows
+
+
+def series_row(kind: str, series_id: int, title: str | None, user_id: int | None, seen_at: dt.datetime) -> Row:
+    """A series as a work embeds it (id and title); the series spider fills the rest."""
+    return {
+        "kind": kind,
+        "id": series_id,
+        "title": title or "",
+        "caption": None,
+        "user_id": user_id or None,
+        "cover_url": None,
+        "work_count": None,
+        "create_date": None,
+        "is_original": None,
+        "is_concluded": None,
+        "total_character_count": None,
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at,
+    }
+
+
+def work_stats_row(
+    kind: str, work_id: int, seen_at: dt.datetime, views: int | None, bookmarks: int | None, comments: int | None
+) -> Row | None:
+    if views is None and bookmarks is None and comments is None:
+        return None
+    return {
+        "kind": kind,
+        "work_id": work_id,
+        "captured_at": seen_at,
+        "total_view": views,
+        "total_bookmarks": bookmarks,
+        "total_comments": comments,
+    }
+
+
+@rows_builder(RankingEntry)
+def ranking_rows(entry: RankingEntry, seen_at: dt.datetime) -> Rows:
+    return {
+        "rankings": [
+            {
+                "mode": entry.mode,
+                "date": entry.date,
+                "illust_id": entry.illust_id,
+                "rank": entry.rank,
+                "crawled_at": seen_at,
+            }
+        ]
+    }

@@ -1,0 +1,333 @@
+"""The archive's tables as SQLAlchemy 2.0 typed models: the user's query interface."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pixivcrawl.db.types import UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Python None is SQL NULL (not JSON null), so COALESCE-style merges and IS NULL work.
+JsonType = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+WORK_STATUSES = "status IN ('available', 'hidden', 'deleted')"
+WORK_KINDS = "IN ('illust', 'novel')"
+
+# SQLite only makes a rowid alias of a column declared exactly INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        dt.datetime: UtcDateTime(),
+        dt.date: sa.Date(),
+        dict[str, Any]: JsonType,
+        list[Any]: JsonType,
+        list[str]: JsonType,
+    }
+
+    def __repr__(self) -> str:
+        keys = ", ".join(f"{c.key}={getattr(self, c.key)!r}" for c in self.__table__.primary_key)
+        return f"<{type(self).__name__} {keys}>"
+
+
+class SeenMixin:
+    """When the crawler first and last saw the row (UTC)."""
+
+    first_seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class User(SeenMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(default="")
+    account: Mapped[str] = mapped_column(default="", index=True)
+    profile_image_url: Mapped[str | None]
+    comment: Mapped[str | None]
+    is_followed: Mapped[bool | None]
+    profile: Mapped[dict[str, Any] | None]
+    profile_publicity: Mapped[dict[str, Any] | None]
+    workspace: Mapped[dict[str, Any] | None]
+    detail_fetched_at: Mapped[dt.datetime | None]
+
+
+class Illust(SeenMixin, Base):
+    __tablename__ = "illusts"
+    __table_args__ = (
+        sa.CheckConstraint(WORK_STATUSES, name="status"),
+        sa.Index("ix_illusts_user_id_create_date", "user_id", "create_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(default="")
+    type: Mapped[str] = mapped_column(default="illust")
+    caption: Mapped[str] = mapped_column(default="")
+    restrict: Mapped[int] = mapped_column(default=0)
+    x_restrict: Mapped[int] = mapped_column(default=0)
+    sanity_level: Mapped[int | None]
+    ai_type: Mapped[int] = mapped_column(default=0)
+    book_style: Mapped[int | None]
+    create_date: Mapped[dt.datetime | None] = mapped_column(index=True)
+    page_count: Mapped[int] = mapped_column(default=1)
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    total_view: Mapped[int | None]
+    total_bookmarks: Mapped[int | None]
+    total_comments: Mapped[int | None]
+    is_bookmarked: Mapped[bool | None]
+    is_muted: Mapped[bool | None]
+    series_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    tools: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default="available", index=True)
+    restriction: Mapped[str | None]
+
+
+class IllustPage(Base):
+    __tablename__ = "illust_pages"
+
+    illust_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("illusts.id", ondelete="CASCADE"), primary_key=True
+    )
+    page: Mapped[int] = mapped_column(primary_key=True)
+    original_url: Mapped[str | None]
+    square_medium_url: Mapped[str | None]
+    medium_url: Mapped[str | None]
+    large_url: Mapped[str | None]
+    file_url: Mapped[str | None]
+    local_path: Mapped[str | None]
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    downloaded_at: Mapped[dt.datetime | None]
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    translated_name: Mapped[str | None]
+
+
+class IllustTag(Base):
+    __tablename__ = "illust_tags"
+    __table_args__ = (sa.Index("ix_illust_tags_tag_illust_id", "tag", "illust_id"),)
+
+    illust_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("illusts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(sa.ForeignKey("tags.name"), primary_key=True)
+    position: Mapped[int]
+
+
+class Novel(SeenMixin, Base):
+    __tablename__ = "novels"
+    __table_args__ = (
+        sa.CheckConstraint(WORK_STATUSES, name="status"),
+        sa.Index("ix_novels_user_id_create_date", "user_id", "create_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(default="")
+    caption: Mapped[str] = mapped_column(default="")
+    restrict: Mapped[int] = mapped_column(default=0)
+    x_restrict: Mapped[int] = mapped_column(default=0)
+    is_original: Mapped[bool | None]
+    ai_type: Mapped[int] = mapped_column(default=0)
+    create_date: Mapped[dt.datetime | None] = mapped_column(index=True)
+    page_count: Mapped[int] = mapped_column(default=1)
+    text_length: Mapped[int | None]
+    cover_url: Mapped[str | None]
+    cover_local_path: Mapped[str | None]
+    total_view: Mapped[int | None]
+    total_bookmarks: Mapped[int | None]
+    total_comments: Mapped[int | None]
+    is_bookmarked: Mapped[bool | None]
+    is_muted: Mapped[bool | None]
+    is_mypixiv_only: Mapped[bool | None]
+    is_x_restricted: Mapped[bool | None]
+    series_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="available", index=True)
+    restriction: Mapped[str | None]
+
+
+class NovelTag(Base):
+    __tablename__ = "novel_tags"
+    __table_args__ = (sa.Index("ix_novel_tags_tag_novel_id", "tag", "novel_id"),)
+
+    novel_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("novels.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(sa.ForeignKey("tags.name"), primary_key=True)
+    position: Mapped[int]
+    added_by_uploaded_user: Mapped[bool | None]
+
+
+class NovelText(Base):
+    """The novel's text; no FK to novels because the webview may be fetched before the detail."""
+
+    __tablename__ = "novel_texts"
+
+    novel_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(sa.Text)
+    plain_text: Mapped[str] = mapped_column(sa.Text)
+    length: Mapped[int]
+    marker: Mapped[dict[str, Any] | None]
+    fetched_at: Mapped[dt.datetime]
+
+
+class Series(SeenMixin, Base):
+    __tablename__ = "series"
+    __table_args__ = (sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(default="")
+    caption: Mapped[str | None]
+    user_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    cover_url: Mapped[str | None]
+    work_count: Mapped[int | None]
+    create_date: Mapped[dt.datetime | None]
+    is_original: Mapped[bool | None]
+    is_concluded: Mapped[bool | None]
+    total_character_count: Mapped[int | None]
+
+
+class Comment(SeenMixin, Base):
+    __tablename__ = "comments"
+    __table_args__ = (
+        sa.CheckConstraint(f"work_kind {WORK_KINDS}", name="work_kind"),
+        sa.Index("ix_comments_work_kind_work_id", "work_kind", "work_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    work_kind: Mapped[str] = mapped_column(sa.String(16))
+    work_id: Mapped[int] = mapped_column(BigId)
+    parent_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    stamp_id: Mapped[int | None]
+    date: Mapped[dt.datetime | None]
+    has_replies: Mapped[bool | None]
+
+
+class Ranking(Base):
+    """One work's place in one ranking; keyed by work so a re-crawl moves it, never duplicates it."""
+
+    __tablename__ = "rankings"
+    __table_args__ = (
+        sa.Index("ix_rankings_mode_date_rank", "mode", "date", "rank"),
+        sa.Index("ix_rankings_illust_id_date", "illust_id", "date"),
+    )
+
+    mode: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    illust_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    rank: Mapped[int]
+    crawled_at: Mapped[dt.datetime]
+
+
+class Bookmark(SeenMixin, Base):
+    __tablename__ = "bookmarks"
+    __table_args__ = (
+        sa.CheckConstraint(f"work_kind {WORK_KINDS}", name="work_kind"),
+        sa.Index("ix_bookmarks_work_kind_work_id", "work_kind", "work_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    work_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    work_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    restrict: Mapped[str] = mapped_column(sa.String(16), default="public")
+    bookmark_id: Mapped[int | None] = mapped_column(BigId)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Follow(SeenMixin, Base):
+    __tablename__ = "follows"
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    followed_user_id: Mapped[int] = mapped_column(BigId, primary_key=True, index=True)
+    restrict: Mapped[str] = mapped_column(sa.String(16), default="public")
+
+
+class Ugoira(Base):
+    __tablename__ = "ugoira"
+
+    illust_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("illusts.id", ondelete="CASCADE"), primary_key=True
+    )
+    zip_url: Mapped[str]
+    frames: Mapped[list[Any]]
+    frame_count: Mapped[int]
+    duration_ms: Mapped[int]
+    zip_local_path: Mapped[str | None]
+    zip_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    zip_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    animation_local_path: Mapped[str | None]
+    animation_format: Mapped[str | None] = mapped_column(sa.String(16))
+    animation_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    animation_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class WorkStat(Base):
+    """Counters over time: a row is added only when a work's counts change."""
+
+    __tablename__ = "work_stats"
+    __table_args__ = (sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    work_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    captured_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    total_view: Mapped[int | None]
+    total_bookmarks: Mapped[int | None]
+    total_comments: Mapped[int | None]
+
+
+class TrendingTag(Base):
+    __tablename__ = "trending_tags"
+    __table_args__ = (sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(primary_key=True, index=True)
+    position: Mapped[int]
+    translated_name: Mapped[str | None]
+    work_id: Mapped[int | None] = mapped_column(BigId)
+    captured_at: Mapped[dt.datetime]
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('running', 'finished', 'interrupted', 'failed')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    spider: Mapped[str] = mapped_column(sa.String(64), index=True)
+    arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[dt.datetime] = mapped_column(index=True)
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    finish_reason: Mapped[str | None]
+    counts: Mapped[dict[str, Any] | None]
+
+
+TABLES: dict[str, sa.Table] = dict(Base.metadata.tables)

@@ -1,0 +1,118 @@
+"""The store pipeline's rules: idempotent upserts that never lose archived data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scrapy.utils.defer import deferred_f_from_coro_f
+
+from pixivcrawl.db.schema import TABLES as TABLES_BY_NAME
+from pixivcrawl.models import RankingEntry
+from tests.db.factories import deleted_illust, hidden_illust, illust, query, store, user_detail, with_files
+
+TABLES = ("users", "illusts", "illust_pages", "tags", "illust_tags", "rankings", "work_stats", "series")
+
+
+MOVING = {"last_seen_at", "crawled_at"}
+
+
+def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of TABLES, without the columns that say when a row was last seen."""
+    tables = {t: [c.name for c in TABLES_BY_NAME[t].columns if c.name not in MOVING] for t in TABLES}
+    return {t: sorted(query(url, f"SELECT {', '.join(cols)} FROM {t}"), key=repr) for t, cols in tables.items()}  # noqa: S608
+
+
+@deferred_f_from_coro_f
+async def test_same_items_twice_leave_the_same_rows(db_url: str) -> None:
+    items = [
+        with_files(illust(1, pages=2, tags=[("海", "sea"), ("夏", None)])),
+        illust(2, series={"id": 77, "title": "Summer"}),
+        RankingEntry(mode="day", date=dt.date(2025, 2, 4), rank=1, illust_id=1),
+    ]
+    crawler = await store(db_url, items)
+    first = snapshot(db_url)
+    assert {t: len(rows) for t, rows in first.items()} == {
+        "users": 1, "illusts": 2, "illust_pages": 3, "tags": 2, "illust_tags": 3,
+        "rankings": 1, "work_stats": 2, "series": 1,
+    }
+    assert crawler.stats.get_value("pixivcrawl/db/items_stored") == 3
+    assert crawler.stats.get_value("pixivcrawl/db/batches") == 1
+    assert crawler.stats.get_value("pixivcrawl/db/rows_upserted/illust_pages") == 3
+
+    await store(db_url, items)
+    assert snapshot(db_url) == first
+    [(first_seen, last_seen)] = query(db_url, "SELECT first_seen_at, last_seen_at FROM illusts WHERE id = 1")
+    assert str(first_seen) < str(last_seen)
+
+
+@deferred_f_from_coro_f
+async def test_hidden_or_deleted_later_keeps_the_archived_metadata(db_url: str) -> None:
+    await store(db_url, [with_files(illust(1, pages=2, tags=[("海", "sea")])), illust(2)])
+    await store(db_url, [hidden_illust(1), deleted_illust(2)])
+    rows = query(db_url, "SELECT id, title, user_id, page_count, total_bookmarks, status, restriction FROM illusts ORDER BY id")
+    assert rows == [
+        (1, "work 1", 2131660, 2, 10, "hidden", "limit_sanity_level"),
+        (2, "work 2", 2131660, 1, 10, "deleted", "limit_unknown"),
+    ]
+    assert query(db_url, "SELECT illust_id, tag FROM illust_tags ORDER BY illust_id") == [(1, "海"), (2, "海")]
+    assert query(db_url, "SELECT count(*), count(local_path) FROM illust_pages WHERE illust_id = 1") == [(2, 2)]
+    assert query(db_url, "SELECT name, account FROM users") == [("artist", "artist_acc")]
+    assert query(db_url, "SELECT count(*) FROM work_stats") == [(2,)]
+
+
+@deferred_f_from_coro_f
+async def test_first_seen_hidden_then_available_fills_the_row(db_url: str) -> None:
+    await store(db_url, [hidden_illust(5)])
+    await store(db_url, [illust(5)])
+    assert query(db_url, "SELECT title, status, restriction FROM illusts") == [("work 5", "available", None)]
+
+
+@deferred_f_from_coro_f
+async def test_tags_are_replaced(db_url: str) -> None:
+    await store(db_url, [illust(1, tags=[("海", "sea"), ("夏", "summer")])])
+    await store(db_url, [illust(1, tags=[("夏", None), ("空", "sky")])])
+    assert query(db_url, "SELECT tag, position FROM illust_tags ORDER BY position") == [("夏", 0), ("空", 1)]
+    # A translation seen once is not forgotten when a later answer has none.
+    assert dict(query(db_url, "SELECT name, translated_name FROM tags"))["夏"] == "summer"
+
+
+@deferred_f_from_coro_f
+async def test_a_run_without_downloads_keeps_local_files(db_url: str) -> None:
+    await store(db_url, [with_files(illust(1, pages=2))])
+    before = query(db_url, "SELECT page, local_path, size, sha256, downloaded_at FROM illust_pages ORDER BY page")
+    await store(db_url, [illust(1, pages=2)])
+    assert query(db_url, "SELECT page, local_path, size, sha256, downloaded_at FROM illust_pages ORDER BY page") == before
+    assert before[1][1] == "2131660/1_p1.jpg"
+
+
+@deferred_f_from_coro_f
+async def test_work_stats_get_a_row_only_when_counts_change(db_url: str) -> None:
+    await store(db_url, [illust(1, views=100, bookmarks=10), illust(2, views=5, bookmarks=1)])
+    await store(db_url, [illust(1, views=100, bookmarks=10), illust(2, views=6, bookmarks=1)])
+    await store(db_url, [illust(1, views=100, bookmarks=10, total_comments=None)])
+    rows = query(db_url, "SELECT work_id, total_view FROM work_stats ORDER BY work_id, captured_at")
+    assert rows == [(1, 100), (2, 5), (2, 6)]
+
+
+@deferred_f_from_coro_f
+async def test_embedded_user_does_not_wipe_the_profile(db_url: str) -> None:
+    await store(db_url, [user_detail(2131660)])
+    await store(db_url, [illust(1)])
+    [(name, comment, profile, workspace)] = query(db_url, "SELECT name, comment, profile, workspace FROM users")
+    assert (name, comment) == ("artist", "hello")
+    assert "Japan" in str(profile) and "desktop" in str(workspace)
+
+
+@deferred_f_from_coro_f
+async def test_rankings_keep_every_date_and_mode(db_url: str) -> None:
+    entries = [
+        RankingEntry(mode=mode, date=dt.date(2025, 2, day), rank=rank, illust_id=illust_id)
+        for mode in ("day", "week")
+        for day in (3, 4)
+        for rank, illust_id in ((1, 10), (2, 11))
+    ]
+    await store(db_url, entries)
+    # A re-crawl after work 10 left the ranking moves 11 up; it does not duplicate it.
+    await store(db_url, [RankingEntry(mode="day", date=dt.date(2025, 2, 4), rank=1, illust_id=11)])
+    assert query(db_url, "SELECT count(*) FROM rankings") == [(8,)]
+    assert query(db_url, "SELECT rank FROM rankings WHERE mode = 'day' AND date = '2025-02-04' AND illust_id = 11") == [(1,)]
