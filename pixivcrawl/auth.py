@@ -1,24 +1,30 @@
-"""OAuth with Pixiv: the refresh grant, the access token's lifetime, the token file.
+"""OAuth with Pixiv: the refresh grant, the PKCE login, the access token's lifetime, the token file.
 
 One :class:`TokenManager` per crawl keeps the access token. However many
 requests need a token at once, only one refresh is in flight; the others wait
-for it. Tokens never reach logs: no method here logs or returns them in text.
+for it. ``scrapy login`` uses the synchronous helpers (:func:`exchange_code`,
+:func:`verify_refresh_token`), as it runs outside a crawl. Tokens never reach
+logs: no function here logs them or puts them in an exception message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import hashlib
 import json
 import logging
 import os
+import secrets
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, Final
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
@@ -29,6 +35,11 @@ from pixivcrawl.exceptions import AuthError
 logger = logging.getLogger(__name__)
 
 Fetch = Callable[[Request], Awaitable[Response]]
+
+#: Where Pixiv sends the browser after the web login; the code exchange must repeat it.
+LOGIN_REDIRECT_URI: Final = "https://app-api.pixiv.net/web/v1/users/auth/pixiv/callback"
+#: The Android app's client, whose login page hands out codes for this client id.
+LOGIN_USER_AGENT: Final = "PixivAndroidApp/5.0.234 (Android 11; Pixel 5)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,145 @@ def client_hash_headers(now: dt.datetime | None = None) -> dict[str, str]:
     client_time = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     digest = hashlib.md5((client_time + api.HASH_SECRET).encode(), usedforsecurity=False)
     return {"X-Client-Time": client_time, "X-Client-Hash": digest.hexdigest()}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What the token endpoint gave: tokens, lifetime and the account."""
+
+    access_token: str
+    expires_in: float
+    refresh_token: str
+    account: Account | None
+
+    def __repr__(self) -> str:
+        # Never show the tokens, even in a traceback or a debugger.
+        return f"Grant(expires_in={self.expires_in}, account={self.account!r})"
+
+
+def code_challenge(verifier: str) -> str:
+    """The S256 PKCE challenge: base64url(sha256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def new_code_verifier() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def web_base(api_url: str) -> str:
+    """``scheme://host[:port]`` of the API URL, where Pixiv serves the web login."""
+    parts = urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def login_url(api_url: str, verifier: str) -> str:
+    """The page where the user logs in for a code bound to ``verifier``."""
+    query = urlencode(
+        {"code_challenge": code_challenge(verifier), "code_challenge_method": "S256", "client": "pixiv-android"}
+    )
+    return f"{web_base(api_url)}/web/v1/login?{query}"
+
+
+def code_from(text: str) -> str:
+    """The authorization code in what the user pasted: the code itself or a URL carrying ``code=``."""
+    text = text.strip()
+    if "code=" in text:
+        codes = parse_qs(urlsplit(text).query or text.partition("?")[2] or text).get("code")
+        if codes and codes[0].strip():
+            return codes[0].strip()
+        raise AuthError("no authorization code in the pasted text; paste the callback URL or its code")
+    if not text or any(c.isspace() for c in text):
+        raise AuthError("no authorization code in the pasted text; paste the callback URL or its code")
+    return text
+
+
+def refresh_form(refresh_token: str) -> dict[str, str]:
+    return {
+        "client_id": api.CLIENT_ID,
+        "client_secret": api.CLIENT_SECRET,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "include_policy": "true",
+        "get_secure_url": "true",
+    }
+
+
+def code_form(code: str, verifier: str) -> dict[str, str]:
+    return {
+        "client_id": api.CLIENT_ID,
+        "client_secret": api.CLIENT_SECRET,
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": LOGIN_REDIRECT_URI,
+        "include_policy": "true",
+    }
+
+
+def token_error(status: int, body: bytes) -> str:
+    """The reason in a token endpoint error body (``errors.system.message``), or the status."""
+    try:
+        return str(json.loads(body)["errors"]["system"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {status}"
+
+
+def parse_grant(status: int, body: bytes) -> Grant:
+    """The token endpoint's answer as a :class:`Grant`; AuthError with Pixiv's reason otherwise."""
+    if status != 200:
+        raise AuthError(token_error(status, body))
+    try:
+        data = json.loads(body)
+        data = data.get("response", data)
+        user = data.get("user") or {}
+        account = Account(int(user["id"]), user.get("name", ""), user.get("account", "")) if user.get("id") else None
+        return Grant(
+            access_token=str(data["access_token"]),
+            expires_in=float(data["expires_in"]),
+            refresh_token=str(data.get("refresh_token") or ""),
+            account=account,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise AuthError("the token endpoint answered without an access token") from None
+
+
+def post_token_form(auth_url: str, form: dict[str, str], *, timeout: float = 30) -> Grant:
+    """POST a grant to the token endpoint, synchronously (for commands run outside a crawl)."""
+    request = urllib.request.Request(  # noqa: S310 (the URL is PIXIV_AUTH_URL)
+        auth_url,
+        data=urlencode(form).encode(),
+        method="POST",
+        headers={
+            "User-Agent": LOGIN_USER_AGENT,
+            "Content-Type": "application/x-www-form-urlencoded",
+            **client_hash_headers(),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return parse_grant(response.status, response.read())
+    except urllib.error.HTTPError as exc:
+        return parse_grant(exc.code, exc.read())
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AuthError(f"cannot reach the Pixiv token endpoint {auth_url}: {reason}") from None
+
+
+def exchange_code(auth_url: str, code: str, verifier: str) -> Grant:
+    """Trade a PKCE authorization code for tokens (``grant_type=authorization_code``)."""
+    return post_token_form(auth_url, code_form(code, verifier))
+
+
+def verify_refresh_token(auth_url: str, refresh_token: str) -> Grant:
+    """One refresh grant, to check a refresh token and learn whose it is."""
+    return post_token_form(auth_url, refresh_form(refresh_token))
+
+
+def token_file_data(refresh_token: str, account: Account | None) -> dict[str, Any]:
+    """What ``scrapy login`` stores: the refresh token and who it belongs to."""
+    user = {"id": account.user_id, "name": account.name, "account": account.account} if account else {}
+    return {"refresh_token": refresh_token, "user": user}
 
 
 def read_token_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -77,15 +227,6 @@ def resolve_refresh_token(refresh_token: str, token_file: str) -> str:
             "(or use PIXIV_SANDBOX=true to try the offline sandbox)"
         )
     return token
-
-
-def token_error_message(response: Response) -> str:
-    """The reason in a token endpoint error body (``errors.system.message``), or the status."""
-    try:
-        body = json.loads(response.body)
-        return str(body["errors"]["system"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {response.status}"
 
 
 class TokenManager:
@@ -136,18 +277,10 @@ class TokenManager:
     async def _do_refresh(self) -> str:
         # Resolved on first use, so a crawl that never calls the API needs no token.
         self._refresh_token = resolve_refresh_token(self._refresh_token, self.token_file)
-        form = {
-            "client_id": api.CLIENT_ID,
-            "client_secret": api.CLIENT_SECRET,
-            "grant_type": "refresh_token",
-            "refresh_token": self._refresh_token,
-            "include_policy": "true",
-            "get_secure_url": "true",
-        }
         request = Request(
             self.auth_url,
             method="POST",
-            body=urlencode(form),
+            body=urlencode(refresh_form(self._refresh_token)),
             headers={
                 **api.APP_HEADERS,
                 **client_hash_headers(),
@@ -158,22 +291,17 @@ class TokenManager:
         )
         response = await self._fetch(request)
         if response.status != 200:
-            raise AuthError(f"Pixiv refused the refresh token ({token_error_message(response)})")
-        try:
-            data = json.loads(response.body)
-            data = data.get("response", data)
-            token, lifetime = str(data["access_token"]), float(data["expires_in"])
-            user = data.get("user") or {}
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise AuthError("the token endpoint answered without an access token") from None
-        self._access_token = token
+            raise AuthError(f"Pixiv refused the refresh token ({token_error(response.status, response.body)})")
+        grant = parse_grant(response.status, response.body)
+        self._access_token = grant.access_token
+        lifetime = grant.expires_in
         self._expires_at = time.monotonic() + max(lifetime - self.margin, lifetime / 2)
         self.refreshes += 1
-        if user.get("id"):
-            self.account = Account(int(user["id"]), user.get("name", ""), user.get("account", ""))
-        self._store_rotated(str(data.get("refresh_token") or ""))
+        if grant.account is not None:
+            self.account = grant.account
+        self._store_rotated(grant.refresh_token)
         logger.info("Got a Pixiv access token (valid %ds)", lifetime)
-        return token
+        return grant.access_token
 
     def _store_rotated(self, new_refresh_token: str) -> None:
         # Pixiv usually keeps the refresh token, but rotates it after a password

@@ -1,5 +1,6 @@
-"""Downloader middlewares: authentication (auth.py) and App API errors."""
+"""Downloader middlewares: authentication (auth.py) and App API errors (errors.py)."""
 
 from pixivcrawl.middlewares.auth import PixivAuthMiddleware
+from pixivcrawl.middlewares.errors import PixivApiErrorMiddleware
 
-__all__ = ["PixivAuthMiddleware"]
+__all__ = ["PixivApiErrorMiddleware", "PixivAuthMiddleware"]

@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import urlencode
 
 import scrapy
+from scrapy import signals
 
 from pixivcrawl import api
 from pixivcrawl.exceptions import ArgumentError
+from pixivcrawl.db.archive import Archive
 from pixivcrawl.items import ApiObject
+from pixivcrawl.models import WorkStatus
+from pixivcrawl.parsing import illust_status
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,6 +36,7 @@ class Arg:
     default: Any = None
     parse: Callable[[str], Any] | None = None
     expects: str = ""
+    required: bool = False
 
 
 def parse_positive_int(value: str) -> int:
@@ -43,6 +48,19 @@ def parse_positive_int(value: str) -> int:
 
 def parse_date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
+
+
+def parse_ids(value: str) -> list[int]:
+    """``123`` or ``123,456``: Pixiv ids, in order, without repeats."""
+    ids = [parse_positive_int(part.strip()) for part in value.split(",")]
+    return list(dict.fromkeys(ids))
+
+
+def parse_bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError
+    return lowered in ("true", "1", "yes")
 
 
 def parse_dates(value: str) -> list[dt.date]:
@@ -57,6 +75,11 @@ def parse_dates(value: str) -> list[dt.date]:
 
 def yesterday_in_japan() -> dt.date:
     return dt.datetime.now(JST).date() - dt.timedelta(days=1)
+
+
+def is_deleted(response: Response) -> bool:
+    """A detail page saying the work is gone: HTTP 404 with an App API error body."""
+    return response.status == 404 and api.error_of(response.body) is not None
 
 
 class PixivSpider(scrapy.Spider):
@@ -77,11 +100,15 @@ class PixivSpider(scrapy.Spider):
     }
     tokens: TokenManager | None = None
     api_url: str = ""  # PIXIV_API_URL, set in from_crawler
+    incremental: bool = False  # PIXIV_INCREMENTAL
+    archive: Archive | None = None  # read access to the archive, in incremental mode
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         self.args = self.parse_arguments(kwargs)
         super().__init__(name)
         self.max_pages: int | None = self.args["pages"]
+        # Novels whose text this crawl already asked for: one webview per novel.
+        self.novel_texts_requested: set[int] = set()
 
     @classmethod
     def all_arguments(cls) -> dict[str, Arg]:
@@ -101,6 +128,10 @@ class PixivSpider(scrapy.Spider):
         for key, arg in declared.items():
             raw = kwargs.get(key)
             if raw is None or raw == "":
+                if arg.required:
+                    raise ArgumentError(
+                        f"spider {cls.name}: missing {key}; expected {arg.expects or arg.help}"
+                    )
                 values[key] = arg.default
                 continue
             values[key] = cls._parse_argument(key, arg, str(raw))
@@ -127,6 +158,10 @@ class PixivSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.api_url = crawler.settings["PIXIV_API_URL"].rstrip("/")
+        spider.incremental = crawler.settings.getbool("PIXIV_INCREMENTAL")
+        if spider.incremental:
+            spider.archive = Archive.from_crawler(crawler)
+            crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -152,21 +187,143 @@ class PixivSpider(scrapy.Spider):
             meta={"pixiv_page": 1},
         )
 
+    def detail_request(
+        self,
+        path: str,
+        params: dict[str, Any],
+        callback: Callable[..., Any],
+        **cb_kwargs: Any,
+    ) -> scrapy.Request:
+        """An :meth:`api_request` whose 404 reaches ``callback`` (check it with :func:`is_deleted`)."""
+        request = self.api_request(path, params, callback, **cb_kwargs)
+        request.meta["handle_httpstatus_list"] = [404]
+        return request
+
+    def deleted_work(self, kind: str, work_id: int) -> ApiObject:
+        """The item recording that work ``work_id`` (``kind`` illust or novel) was deleted."""
+        return ApiObject(f"{kind}_deleted", {"id": work_id})
+
     def next_page(
         self, response: Response, data: dict[str, Any], **cb_kwargs: Any
     ) -> Iterator[scrapy.Request]:
         """The request for ``next_url``, unless the listing ended or ``pages`` is reached."""
         next_url = data.get("next_url")
+        request = self.page_request(response, next_url, **cb_kwargs) if next_url else None
+        if request is not None:
+            yield request
+
+    def page_request(
+        self, response: Response, url: str, **cb_kwargs: Any
+    ) -> scrapy.Request | None:
+        """The request for the next page of a listing at ``url``; None once ``pages`` is reached."""
         page = response.meta.get("pixiv_page", 1)
-        if not next_url or (self.max_pages is not None and page >= self.max_pages):
-            return
-        yield response.request.replace(  # type: ignore[union-attr]
-            url=next_url,
+        if self.max_pages is not None and page >= self.max_pages:
+            return None
+        return response.request.replace(  # type: ignore[union-attr]
+            url=url,
             cb_kwargs=cb_kwargs,
             meta={**response.meta, "pixiv_page": page + 1},
         )
+
+    async def listing_page(
+        self,
+        response: Response,
+        data: dict[str, Any],
+        kind: str,
+        works: list[dict[str, Any]],
+        items: Iterable[Any],
+        **cb_kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """One page of a listing of ``kind`` works: its ``items``, then the next page.
+
+        In incremental mode the listing stops at this page when every work on
+        it is archived already; the page's own items are still emitted, so new
+        relations (bookmarks, ranks) on it are recorded.
+        """
+        # Checked before the items go out, or the store could answer with this page's own rows.
+        seen_all = await self.all_archived(kind, works)
+        for item in items:
+            yield item
+        if seen_all:
+            self.logger.info(
+                "Incremental: page %s of %s holds only archived works; the listing stops here",
+                response.meta.get("pixiv_page", 1), response.url,
+            )
+            self.crawler.stats.inc_value("pixivcrawl/incremental/listings_stopped")
+            return
+        for request in self.next_page(response, data, **cb_kwargs):
+            yield request
+
+    async def all_archived(self, kind: str, works: list[dict[str, Any]]) -> bool:
+        """In incremental mode: whether every work of a non-empty page is archived already.
+
+        Hidden and deleted works in a listing are placeholders with nothing to
+        archive but their status, so only the listing's available works count.
+        """
+        if not self.incremental or not works or self.archive is None:
+            return False
+        available = [w.get("id") for w in works if self._listed_available(kind, w)]
+        if not available:
+            return True
+        return len(await self.archive.archived_ids(kind, available)) == len(set(available))
+
+    @staticmethod
+    def _listed_available(kind: str, work: dict[str, Any]) -> bool:
+        if kind == "illust":
+            return illust_status(work)[0] is WorkStatus.AVAILABLE
+        return work.get("visible", True) is not False and bool((work.get("user") or {}).get("id"))
+
+    async def account_user_id(self) -> int:
+        """The logged-in user's id (logs in if it has not happened yet)."""
+        assert self.tokens is not None, "the auth middleware sets spider.tokens"
+        await self.tokens.access_token()
+        assert self.tokens.account is not None
+        return self.tokens.account.user_id
 
     def illust_objects(self, illusts: list[dict[str, Any]]) -> Iterator[ApiObject]:
         """The items for the illust objects of a listing or detail page."""
         for data in illusts:
             yield ApiObject("illust", data)
+
+    def novel_objects(self, novels: list[dict[str, Any]]) -> Iterator[ApiObject | scrapy.Request]:
+        """The items for the novel objects of a listing or detail page, and the request for each one's text.
+
+        Listings carry the whole novel object, so no detail call is needed; the
+        text comes from the webview page, once per novel in a crawl, and only for
+        novels Pixiv shows (placeholders have no text to read).
+        """
+        for data in novels:
+            yield ApiObject("novel", data)
+            novel_id = data.get("id")
+            if not isinstance(novel_id, int) or novel_id in self.novel_texts_requested:
+                continue
+            if illust_status(data)[0] is not WorkStatus.AVAILABLE:
+                continue
+            self.novel_texts_requested.add(novel_id)
+            params = {"id": novel_id, "viewer_version": api.WEBVIEW_VIEWER_VERSION}
+            yield self.api_request(api.NOVEL_WEBVIEW, params, self.parse_novel_text, novel_id=novel_id)
+
+    def parse_novel_text(self, response: Response, novel_id: int) -> Iterator[ApiObject]:
+        yield ApiObject("novel_text", {"id": novel_id, "html": response.text})
+
+    def comment_requests(self, kind: str, work_id: int) -> Iterator[scrapy.Request]:
+        """The first page of the comments on illust or novel ``work_id``; pages and replies follow."""
+        params = {f"{kind}_id": work_id}
+        yield self.api_request(
+            api.COMMENTS[kind], params, self.parse_comments, kind=kind, work_id=work_id, parent_id=None
+        )
+
+    def parse_comments(
+        self, response: Response, kind: str, work_id: int, parent_id: int | None
+    ) -> Iterator[ApiObject | scrapy.Request]:
+        data = response.json()
+        context = {"work_kind": kind, "work_id": work_id, "parent_id": parent_id}
+        for comment in data.get("comments") or []:
+            yield ApiObject("comment", comment, context)
+            if comment.get("has_replies") and comment.get("id"):
+                params = {"comment_id": comment["id"]}
+                yield self.api_request(
+                    api.COMMENT_REPLIES[kind], params, self.parse_comments,
+                    kind=kind, work_id=work_id, parent_id=comment["id"],
+                )
+        yield from self.next_page(response, data, kind=kind, work_id=work_id, parent_id=parent_id)
