@@ -1,0 +1,254 @@
+"""API listener: app factory, shared helpers, and the auth/fault/stats middleware."""
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Awaitable, Callable, Iterable, Iterator
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from .config import SandboxConfig
+from .faults import RATE_LIMIT_BODY, Faults, RateLimiter
+from .oauth import OAuthServer, api_oauth_error
+from .stats import Stats
+from .world import World
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+OFFSET_CAP = 5000
+NO_AUTH = ("/auth/", "/web/v1/", "/__")
+ADMIN = ("/__stats", "/__stats/reset", "/__clock")
+
+
+@dataclass
+class State:
+    config: SandboxConfig
+    world: World
+    stats: Stats = field(default_factory=Stats)
+    oauth: OAuthServer = None  # type: ignore[assignment]
+    faults: Faults = None  # type: ignore[assignment]
+    limiter: RateLimiter = None  # type: ignore[assignment]
+    api_base: str = ""
+
+    def __post_init__(self) -> None:
+        self.oauth = self.oauth or OAuthServer(self.config)
+        self.faults = self.faults or Faults(self.config)
+        self.limiter = self.limiter or RateLimiter(self.config)
+
+
+STATE = web.AppKey("sandbox_state", State)
+VIEWER = web.RequestKey("viewer", int)
+
+
+class ApiError(Exception):
+    """Raised by handlers: becomes a Pixiv error body."""
+
+    def __init__(self, status: int, user_message: str = "", message: str = "") -> None:
+        super().__init__(message or user_message)
+        self.status, self.user_message, self.message = status, user_message, message
+
+
+def error_body(user_message: str = "", message: str = "") -> dict[str, Any]:
+    return {"error": {"user_message": user_message, "message": message, "reason": "", "user_message_details": {}}}
+
+
+def compact(data: Any) -> str:
+    """JSON text the way Pixiv writes field errors inside `message`."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=dumps(data), status=status, headers=headers, content_type="application/json",
+                        charset="utf-8")
+
+
+def state(request: web.Request) -> State:
+    return request.app[STATE]
+
+
+def viewer(request: web.Request) -> int:
+    return request.get(VIEWER, 0)
+
+
+def lang(request: web.Request) -> str:
+    # Without Accept-Language Pixiv's choice is unknown; English translations are served then.
+    return (request.headers.get("Accept-Language") or "en")[:2].lower()
+
+
+def int_param(request: web.Request, name: str, default: int | None = None) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise ApiError(400, "", compact({name: [f"{name} is required"]}))
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, "", compact({name: [f"{name} must be an integer"]})) from None
+
+
+def offset_param(request: web.Request, capped: bool = False) -> int:
+    offset = int_param(request, "offset", 0)
+    if offset < 0:
+        raise ApiError(400, "", compact({"offset": ["offset must be a positive number"]}))
+    if capped and offset > OFFSET_CAP:
+        state(request).stats.inc("offset_cap")
+        raise ApiError(400, "", compact({"offset": [f"offset must be no more than {OFFSET_CAP}"]}))
+    return offset
+
+
+def next_url(request: web.Request, drop: Iterable[str] = (), **overrides: Any) -> str:
+    """Absolute next_url echoing the request's params (as sent) with `overrides` replaced or appended."""
+    pairs = [(k, v) for k, v in request.query.items() if k not in overrides and k not in drop]
+    pairs += [(k, str(v)) for k, v in overrides.items()]
+    return f"{state(request).api_base}{request.path}?{urlencode(pairs)}"
+
+
+def take(it: Iterator[Any], offset: int, n: int) -> tuple[list[Any], bool]:
+    chunk = list(islice(it, offset, offset + n + 1))
+    return chunk[:n], len(chunk) > n
+
+
+def offset_page(request: web.Request, it: Iterator[Any], key: str, convert: Callable[[Any], Any],
+                capped: bool = False, extra: dict[str, Any] | None = None, limit: int | None = None) -> web.Response:
+    offset = offset_param(request, capped)
+    n = state(request).config.page_size
+    items, more = take(it, offset, n)
+    if limit is not None and offset + n >= limit:
+        more = False
+    body = {key: [convert(x) for x in items], **(extra or {}),
+            "next_url": next_url(request, offset=offset + n) if more else None}
+    return json_response(body)
+
+
+def illust_json(request: web.Request, w: Any, detail: bool = False) -> dict[str, Any]:
+    return state(request).world.illust_obj(w, viewer(request), lang(request), detail)
+
+
+def novel_json(request: web.Request, w: Any) -> dict[str, Any]:
+    return state(request).world.novel_obj(w, viewer(request), lang(request))
+
+
+def user_preview(request: web.Request, user_id: int) -> dict[str, Any]:
+    world, v = state(request).world, viewer(request)
+    return {"user": world.user_obj(user_id, v),
+            "illusts": [world.illust_obj(w, v, lang(request)) for w in world.latest_works(user_id, "any")],
+            "novels": [world.novel_obj(w, v, lang(request)) for w in world.latest_works(user_id, "novel")],
+            "is_muted": False}
+
+
+def dead_endpoint(request: web.Request) -> web.Response:
+    ja = lang(request) == "ja"
+    return json_response(error_body("指定されたエンドポイントは存在しません" if ja else "Specified end-point doesn't exist"), 404)
+
+
+# --- middleware -----------------------------------------------------------------------------
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    st = state(request)
+    path = request.path
+    if path in ADMIN:
+        return await handler(request)
+    st.stats.inc("requests_total")
+    route = request.match_info.route.resource
+    st.stats.inc_map("by_route", route.canonical if route is not None else "<unknown>")
+    resp = await _answer(request, st, handler)
+    st.stats.inc_map("by_status", str(resp.status))
+    return resp
+
+
+async def _answer(request: web.Request, st: State, handler: Handler) -> web.StreamResponse:
+    cfg = st.config
+    if cfg.latency_api > 0:
+        await asyncio.sleep(cfg.latency_api / 1000)
+    if request.match_info.http_exception is not None:
+        exc = request.match_info.http_exception
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            return json_response(error_body("", "Method Not Allowed"), 405)
+        return dead_endpoint(request)
+    auth_route = request.path.startswith(NO_AUTH)
+    if not auth_route and not st.limiter.allow():
+        st.stats.inc("rate_limited")
+        return rate_limit_answer(cfg.rate_limit_style, st.limiter.retry_after())
+    allowed = frozenset({"reset", "5xx", "429", "truncate"}) if auth_route else None
+    fault = st.faults.decide("api", request.method + request.path_qs, allowed)
+    if fault:
+        st.stats.inc_map("faults", fault)
+        early = fault_answer(request, fault, cfg.retry_after)
+        if early is not None:
+            return early
+    if not auth_route:
+        user_id, problem = st.oauth.check_bearer(request.headers.get("Authorization"))
+        if problem:
+            st.stats.inc("auth_failures")
+            return json_response(api_oauth_error(problem), 400)
+        request[VIEWER] = user_id or 0
+    try:
+        resp = await handler(request)
+    except ApiError as e:
+        resp = json_response(error_body(e.user_message, e.message), e.status)
+    except web.HTTPNotFound:
+        resp = dead_endpoint(request)
+    except web.HTTPMethodNotAllowed:
+        resp = json_response(error_body("", "Method Not Allowed"), 405)
+    if fault == "malformed" and isinstance(resp, web.Response) and resp.body:
+        body = bytes(resp.body)  # type: ignore[arg-type]
+        return web.Response(body=body[: max(1, len(body) // 2)] + b"<br />\n<b>Fatal error</b>", status=200,
+                            content_type="application/json", charset="utf-8")
+    if fault == "truncate" and isinstance(resp, web.Response) and resp.body is not None:
+        return await send_truncated(request, resp)
+    return resp
+
+
+def rate_limit_answer(style: str, retry_after: int) -> web.Response:
+    # The real status of Pixiv's "Rate Limit" body is unrecorded (reference §3.2): 403 is a guess;
+    # "429" mimics the pixivts assumption. Clients must survive both.
+    if style == "429":
+        return json_response(RATE_LIMIT_BODY, 429, {"Retry-After": str(retry_after)})
+    return json_response(RATE_LIMIT_BODY, 403)
+
+
+def fault_answer(request: web.Request, fault: str, retry_after: int) -> web.StreamResponse | None:
+    """Answer for faults decided before the handler runs; None for after-the-fact ones."""
+    if fault == "reset":
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)  # never reaches the client
+    if fault == "5xx":
+        status = (500, 502, 503)[len(request.path_qs) % 3]
+        return web.Response(status=status, text=f"<html><body><h1>{status} Server Error</h1></body></html>",
+                            content_type="text/html")
+    if fault == "429":
+        return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": str(retry_after)})
+    if fault == "rate_limit":
+        return json_response(RATE_LIMIT_BODY, 403)
+    if fault == "token_expiry":
+        return json_response(api_oauth_error("invalid_grant"), 400)
+    return None
+
+
+async def send_truncated(request: web.Request, resp: web.Response) -> web.StreamResponse:
+    body = bytes(resp.body)  # type: ignore[arg-type]
+    out = web.StreamResponse(status=resp.status, headers={"Content-Type": resp.headers.get("Content-Type", "")})
+    out.content_length = len(body)
+    await out.prepare(request)
+    await out.write(body[: len(body) // 2])
+    if request.transport is not None:
+        request.transport.close()
+    return out
+
+
+def make_api_app(st: State) -> web.Application:
+    from . import routes_admin, routes_auth, routes_illust, routes_novel, routes_user
+
+    app = web.Application(middlewares=[api_middleware])
+    app[STATE] = st
+    for mod in (routes_admin, routes_auth, routes_illust, routes_user, routes_novel):
+        mod.add_routes(app.router)
+    return app

@@ -1,0 +1,130 @@
+"""Sandbox: runs the API/OAuth listener and the image listener on 127.0.0.1 (asyncio or a thread)."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from .api import State, make_api_app
+from .config import SandboxConfig
+from .image_host import make_image_app
+from .oauth import s256
+from .world import World
+
+HOST = "127.0.0.1"
+
+
+class Sandbox:
+    """The fake Pixiv. ``await start()``/``await stop()`` inside a loop, or ``start_in_thread()``/``stop()``."""
+
+    def __init__(self, config: SandboxConfig | None = None, **overrides: Any) -> None:
+        self.config = (config or SandboxConfig()).replace(**overrides) if overrides else (config or SandboxConfig())
+        self.world = World(self.config)
+        self.state = State(self.config, self.world)
+        self.stats = self.state.stats
+        self.port = 0
+        self.image_port = 0
+        self._runners: list[web.AppRunner] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- addresses ------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.api_url}/auth/token"
+
+    @property
+    def image_host(self) -> str:
+        return f"{HOST}:{self.image_port}"
+
+    @property
+    def image_url(self) -> str:
+        return f"http://{self.image_host}"
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        api_runner = web.AppRunner(make_api_app(self.state), access_log=None)
+        img_runner = web.AppRunner(make_image_app(self.state), access_log=None)
+        for r in (api_runner, img_runner):
+            await r.setup()
+            self._runners.append(r)
+        self.port = await _bind(api_runner, self.config.port)
+        self.image_port = await _bind(img_runner, self.config.image_port)
+        self.world.image_base = self.world.static_base = self.image_url
+        self.world.api_base = self.state.api_base = self.api_url
+
+    def stop(self) -> Any:
+        """Coroutine after ``start()``; after ``start_in_thread()`` it stops synchronously (returns None)."""
+        if self._thread is not None:
+            self.stop_thread()
+            return None
+        return self._stop()
+
+    async def _stop(self) -> None:
+        for r in reversed(self._runners):
+            await r.cleanup()
+        self._runners.clear()
+
+    def start_in_thread(self) -> Sandbox:
+        """Run in a daemon thread with its own event loop; returns once both listeners listen."""
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as e:  # reported to the caller
+                errors.append(e)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._stop())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="pixiv-sandbox", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if errors:
+            raise errors[0]
+        return self
+
+    def stop_thread(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._thread = self._loop = None
+
+    # --- helpers for tests ----------------------------------------------------------------
+    def issue_login_code(self, code_challenge: str, user_id: int | None = None) -> str:
+        """What a browser login would yield: an authorization code bound to an S256 challenge."""
+        return self.state.oauth.issue_code(code_challenge, user_id)
+
+    def advance_clock(self, seconds: int) -> None:
+        self.world.clock_advance += seconds
+
+    def __enter__(self) -> Sandbox:
+        return self.start_in_thread()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_thread()
+
+
+async def _bind(runner: web.AppRunner, port: int) -> int:
+    site = web.TCPSite(runner, HOST, port, reuse_address=True)
+    await site.start()
+    server = site._server  # aiohttp exposes no public accessor for the bound port
+    return server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+__all__ = ["Sandbox", "SandboxConfig", "s256"]
