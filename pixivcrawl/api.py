@@ -31,11 +31,49 @@ IMAGE_REFERER: Final = "https://app-api.pixiv.net/"
 
 FILTER: Final = "for_ios"
 
+# Listings of every source (pixivpy's AppPixivAPI names in comments where they differ).
+ILLUST_BOOKMARK_DETAIL: Final = "/v2/illust/bookmark/detail"
+ILLUST_FOLLOW: Final = "/v2/illust/follow"
+ILLUST_NEW: Final = "/v1/illust/new"
+ILLUST_RECOMMENDED: Final = "/v1/illust/recommended"
+ILLUST_RELATED: Final = "/v2/illust/related"
+NOVEL_BOOKMARK_DETAIL: Final = "/v2/novel/bookmark/detail"
+NOVEL_FOLLOW: Final = "/v1/novel/follow"
+NOVEL_NEW: Final = "/v1/novel/new"
+NOVEL_RECOMMENDED: Final = "/v1/novel/recommended"
+SEARCH: Final = {"illust": "/v1/search/illust", "novel": "/v1/search/novel", "user": "/v1/search/user"}
+TRENDING_TAGS: Final = {"illust": "/v1/trending-tags/illust", "novel": "/v1/trending-tags/novel"}
+USER_BOOKMARKS: Final = {"illust": "/v1/user/bookmarks/illust", "novel": "/v1/user/bookmarks/novel"}
+USER_FOLLOWING: Final = "/v1/user/following"
+USER_ILLUSTS: Final = "/v1/user/illusts"
+USER_NOVELS: Final = "/v1/user/novels"
+
+# Offset-paged listings answer 400 past this offset ("offset must be no more than 5000").
+OFFSET_CAP: Final = 5000
+
+RESTRICTS: Final = ("public", "private")
+SEARCH_TARGETS: Final = ("partial_match_for_tags", "exact_match_for_tags", "title_and_caption", "keyword", "text")
+SEARCH_SORTS: Final = ("date_desc", "date_asc", "popular_desc")
+SEARCH_DURATIONS: Final = ("within_last_day", "within_last_week", "within_last_month")
+# 0 hides AI-generated works, 1 shows them (pixivpy).
+SEARCH_AI_TYPES: Final = ("0", "1")
+CONTENT_TYPES: Final = ("illust", "manga")
+
 # Endpoint paths.
 ILLUST_DETAIL: Final = "/v1/illust/detail"
 ILLUST_RANKING: Final = "/v1/illust/ranking"
 UGOIRA_METADATA: Final = "/v1/ugoira/metadata"
 USER_DETAIL: Final = "/v1/user/detail"
+NOVEL_DETAIL: Final = "/v2/novel/detail"
+NOVEL_WEBVIEW: Final = "/webview/v2/novel"
+NOVEL_SERIES: Final = "/v2/novel/series"
+ILLUST_SERIES: Final = "/v1/illust/series"
+# /v1/illust/comments answers 404 nowadays (pixivpy#378): v3 lists, v2 replies.
+COMMENTS: Final = {"illust": "/v3/illust/comments", "novel": "/v3/novel/comments"}
+COMMENT_REPLIES: Final = {"illust": "/v2/illust/comment/replies", "novel": "/v2/novel/comment/replies"}
+
+# The webview page layout the novel parser knows (pixivpy's value).
+WEBVIEW_VIEWER_VERSION: Final = "20221031_ai"
 
 # Parameter values the API accepts.
 RANKING_MODES: Final = (
@@ -60,6 +98,9 @@ RANKING_MODES: Final = (
     "day_ai",
     "day_r18_ai",
 )
+
+
+SERIES_TYPES: Final = ("illust", "novel")
 
 
 def error_of(body: bytes) -> dict[str, str] | None:

@@ -37,6 +37,8 @@ class User(PixivModel):
     name: str = ""
     account: str = ""
     profile_image_url: str | None = None
+    # The full-size avatar, when PIXIV_DOWNLOAD_PROFILE_IMAGES fetched it.
+    profile_image_file: StoredFile | None = None
     comment: str | None = None
     is_followed: bool | None = None
     # Only on /v1/user/detail: the profile, its publicity and the workspace, as Pixiv sends them.
@@ -119,3 +121,118 @@ class RankingEntry(PixivModel):
     date: dt.date
     rank: int = Field(gt=0)
     illust_id: int = Field(gt=0)
+
+
+class NovelTag(Tag):
+    added_by_uploaded_user: bool | None = None
+
+
+class Novel(PixivModel):
+    """A novel's metadata (reference §5.2); its text is a :class:`NovelText`."""
+
+    id: int = Field(gt=0)
+    title: str = ""
+    caption: str = ""
+    restrict: int = 0
+    x_restrict: int = 0
+    is_original: bool | None = None
+    # novel_ai_type: 0 unknown, 1 not AI, 2 AI-generated (named like Illust.ai_type).
+    ai_type: int = 0
+    create_date: dt.datetime | None = None
+    page_count: int = Field(default=1, ge=0)
+    text_length: int | None = None
+    # The work's own cover; None for Pixiv's default covers and placeholders.
+    cover_url: str | None = None
+    cover_file: StoredFile | None = None
+    total_view: int | None = None
+    total_bookmarks: int | None = None
+    total_comments: int | None = None
+    is_bookmarked: bool | None = None
+    is_muted: bool | None = None
+    is_mypixiv_only: bool | None = None
+    is_x_restricted: bool | None = None
+    visible: bool | None = None
+    series_id: int | None = None
+    series_title: str | None = None
+    user: User
+    tags: list[NovelTag] = []
+    status: WorkStatus = WorkStatus.AVAILABLE
+    restriction: str | None = None
+
+
+class NovelText(PixivModel):
+    """A novel's text as Pixiv stores it (with markup) and as plain text for search."""
+
+    novel_id: int = Field(gt=0)
+    text: str
+    plain_text: str
+    length: int = Field(ge=0)
+    marker: dict[str, Any] | None = None
+
+
+class Series(PixivModel):
+    """An illust (manga) or novel series, from its detail envelope."""
+
+    kind: str = Field(pattern=r"^(illust|novel)$")
+    id: int = Field(gt=0)
+    title: str = ""
+    caption: str | None = None
+    user: User | None = None
+    cover_url: str | None = None
+    work_count: int | None = Field(default=None, ge=0)
+    create_date: dt.datetime | None = None
+    is_original: bool | None = None
+    is_concluded: bool | None = None
+    total_character_count: int | None = None
+
+
+class SeriesEntry(PixivModel):
+    """A work's place in its series: ``position`` 1 is the first work."""
+
+    kind: str = Field(pattern=r"^(illust|novel)$")
+    series_id: int = Field(gt=0)
+    work_id: int = Field(gt=0)
+    position: int = Field(gt=0)
+
+
+class Comment(PixivModel):
+    """A comment on an illust or novel; replies carry their ``parent_id``."""
+
+    id: int = Field(gt=0)
+    work_kind: str = Field(pattern=r"^(illust|novel)$")
+    work_id: int = Field(gt=0)
+    parent_id: int | None = None
+    user: User | None = None
+    text: str = ""
+    date: dt.datetime | None = None
+    has_replies: bool | None = None
+    stamp_id: int | None = None
+    stamp_url: str | None = None
+
+
+class Bookmark(PixivModel):
+    """A user's bookmark of a work; ``tags`` is None when they were not asked for."""
+
+    user_id: int = Field(gt=0)
+    work_kind: str = Field(pattern=r"^(illust|novel)$")
+    work_id: int = Field(gt=0)
+    restrict: str = Field(pattern=r"^(public|private)$")
+    tags: list[str] | None = None
+
+
+class Follow(PixivModel):
+    """``user_id`` follows ``followed_user_id``, publicly or privately."""
+
+    user_id: int = Field(gt=0)
+    followed_user_id: int = Field(gt=0)
+    restrict: str = Field(pattern=r"^(public|private)$")
+
+
+class TrendingTag(PixivModel):
+    """A tag in Pixiv's trending list on ``date``, with the work Pixiv showed for it."""
+
+    kind: str = Field(pattern=r"^(illust|novel)$")
+    date: dt.date
+    position: int = Field(gt=0)
+    tag: Tag
+    work_id: int | None = None

@@ -11,14 +11,24 @@ from collections.abc import Callable
 from typing import Any
 
 from pixivcrawl.models import (
+    Bookmark,
+    Follow,
+    TrendingTag,
+    Comment,
     Illust,
+    Novel,
+    NovelTag,
+    NovelText,
     Page,
     PixivModel,
     RankingEntry,
+    Series,
+    SeriesEntry,
     Tag,
     User,
     WorkStatus,
 )
+from pixivcrawl.novel_text import plain_text, webview_novel
 
 PLACEHOLDER_PATH = "/common/images/limit_"
 
@@ -142,6 +152,146 @@ def parse_ranking_entry(data: dict[str, Any]) -> RankingEntry:
     return RankingEntry.model_validate(data)
 
 
+def cover_url(data: dict[str, Any]) -> str | None:
+    """The novel's own cover, largest first; None for default covers and placeholders."""
+    images = data.get("image_urls") or {}
+    url = images.get("large") or images.get("medium") or images.get("square_medium")
+    # Coverless novels point at s.pximg.net/common/images/novel_thumb/...: not the work's.
+    if not url or "/common/images/" in url:
+        return None
+    return url
+
+
+def parse_novel(data: dict[str, Any]) -> Novel:
+    # Same placeholder rules as illusts (reference §4.4): limit_* URLs, user id 0, visible false.
+    status, restriction = illust_status(data)
+    series = data.get("series") or {}
+    available = status is WorkStatus.AVAILABLE
+    return Novel(
+        id=data["id"],
+        title=data.get("title") or "",
+        caption=data.get("caption") or "",
+        restrict=data.get("restrict") or 0,
+        x_restrict=data.get("x_restrict") or 0,
+        is_original=data.get("is_original"),
+        ai_type=data.get("novel_ai_type") or 0,
+        create_date=data.get("create_date"),
+        page_count=data.get("page_count", 1),
+        text_length=data.get("text_length"),
+        cover_url=cover_url(data) if available else None,
+        total_view=data.get("total_view"),
+        total_bookmarks=data.get("total_bookmarks"),
+        total_comments=data.get("total_comments"),
+        is_bookmarked=data.get("is_bookmarked"),
+        is_muted=data.get("is_muted"),
+        is_mypixiv_only=data.get("is_mypixiv_only"),
+        is_x_restricted=data.get("is_x_restricted"),
+        visible=data.get("visible"),
+        series_id=series.get("id") or None,
+        series_title=series.get("title"),
+        user=parse_user(data["user"]),
+        tags=[
+            NovelTag(
+                name=t["name"],
+                translated_name=t.get("translated_name"),
+                added_by_uploaded_user=t.get("added_by_uploaded_user"),
+            )
+            for t in data.get("tags") or []
+        ],
+        status=status,
+        restriction=restriction,
+    )
+
+
+def parse_deleted_novel(data: dict[str, Any]) -> Novel:
+    """A novel the API answered 404 for: only its id is known."""
+    return Novel(id=data["id"], user=User(id=0), page_count=0, status=WorkStatus.DELETED, restriction="deleted")
+
+
+def parse_novel_text(data: dict[str, Any]) -> NovelText:
+    """The text of novel ``id`` from its webview page (``html``)."""
+    novel = webview_novel(data["html"])
+    if str(novel["id"]) != str(data["id"]):
+        raise ValueError(f"the webview page holds novel {novel['id']}")
+    text = novel["text"]
+    if not isinstance(text, str):
+        raise TypeError("novel.text is not a string")
+    plain = plain_text(text)
+    marker = novel.get("marker")
+    return NovelText(
+        novel_id=data["id"],
+        text=text,
+        plain_text=plain,
+        length=len(plain),
+        marker=marker if isinstance(marker, dict) else None,
+    )
+
+
+def parse_illust_series(data: dict[str, Any]) -> Series:
+    """``illust_series_detail`` of ``/v1/illust/series``."""
+    covers = data.get("cover_image_urls") or {}
+    return Series(
+        kind="illust",
+        id=data["id"],
+        title=data.get("title") or "",
+        caption=data.get("caption"),
+        user=parse_user(data["user"]) if data.get("user") else None,
+        cover_url=covers.get("medium"),
+        work_count=data.get("series_work_count"),
+        create_date=data.get("create_date"),
+    )
+
+
+def parse_novel_series(data: dict[str, Any]) -> Series:
+    """``novel_series_detail`` of ``/v2/novel/series``."""
+    return Series(
+        kind="novel",
+        id=data["id"],
+        title=data.get("title") or "",
+        caption=data.get("caption"),
+        user=parse_user(data["user"]) if data.get("user") else None,
+        work_count=data.get("content_count"),
+        is_original=data.get("is_original"),
+        is_concluded=data.get("is_concluded"),
+        total_character_count=data.get("total_character_count"),
+    )
+
+
+def parse_series_entry(data: dict[str, Any]) -> SeriesEntry:
+    return SeriesEntry.model_validate(data)
+
+
+def parse_comment(data: dict[str, Any]) -> Comment:
+    """A comment (v3 or replies) with its ``work_kind``, ``work_id`` and ``parent_id`` context."""
+    stamp = data.get("stamp") or {}
+    user = data.get("user")
+    return Comment(
+        id=data["id"],
+        work_kind=data["work_kind"],
+        work_id=data["work_id"],
+        parent_id=data.get("parent_id") or (data.get("parent_comment") or {}).get("id"),
+        # A commenter who left Pixiv comes as null (or with id 0).
+        user=parse_user(user) if user and user.get("id") else None,
+        text=data.get("comment") or "",
+        date=data.get("date"),
+        has_replies=data.get("has_replies"),
+        stamp_id=stamp.get("stamp_id"),
+        stamp_url=stamp.get("stamp_url"),
+    )
+
+
+def parse_trending_tag(data: dict[str, Any]) -> TrendingTag:
+    """One ``trend_tags`` entry, with ``kind``, ``date`` and ``position`` added by the spider."""
+    work = data.get(data["kind"]) or {}
+    return TrendingTag(
+        kind=data["kind"],
+        date=data["date"],
+        position=data["position"],
+        tag=Tag(name=data["tag"], translated_name=data.get("translated_name")),
+        work_id=work.get("id"),
+    )
+
+
 Parser = Callable[[dict[str, Any]], PixivModel]
 
 #: ``ApiObject.kind`` -> parser. Each source registers the kinds it emits here.
@@ -149,6 +299,16 @@ PARSERS: dict[str, Parser] = {
     "illust": parse_illust,
     "illust_deleted": parse_deleted_illust,
     "ranking_entry": parse_ranking_entry,
+    "bookmark": Bookmark.model_validate,
+    "follow": Follow.model_validate,
+    "trending_tag": parse_trending_tag,
     "user": parse_user,
     "user_detail": parse_user_detail,
+    "novel": parse_novel,
+    "novel_deleted": parse_deleted_novel,
+    "novel_text": parse_novel_text,
+    "illust_series": parse_illust_series,
+    "novel_series": parse_novel_series,
+    "series_entry": parse_series_entry,
+    "comment": parse_comment,
 }

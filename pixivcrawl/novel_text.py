@@ -1,0 +1,60 @@
+"""Novel text: the ``novel`` object embedded in the webview page, and Pixiv's markup stripped to plain text."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+#: What ``[newpage]`` becomes in plain text: the ASCII page break (form feed).
+PAGE_BREAK = "\f"
+
+# The page assigns `Object.defineProperty(window, 'pixiv', { value: {..., novel: {...}, ...} })`:
+# JavaScript, not JSON, so only the novel object itself can be decoded.
+_NOVEL_KEY = re.compile(r"""(?:\bnovel|"novel"|'novel')\s*:\s*(?=\{)""")
+_PIXIV_VALUE = re.compile(r"""defineProperty\(\s*window\s*,\s*['"]pixiv['"]""")
+
+_RUBY = re.compile(r"\[\[rb:(.*?)>(.*?)\]\]")
+_JUMP_URI = re.compile(r"\[\[jumpuri:(.*?)>([^>\]]*)\]\]")
+_CHAPTER = re.compile(r"\[chapter:(.*?)\]")
+_IMAGE = re.compile(r"\[(?:pixivimage|uploadedimage):[^\]]*\]")
+_NEWPAGE = re.compile(r"\[newpage\]")
+_JUMP_PAGE = re.compile(r"\[jump:\d+\]")
+
+
+def webview_novel(html: str) -> dict[str, Any]:
+    """The ``novel`` object of a ``/webview/v2/novel`` page, decoded as JSON.
+
+    The object is decoded with :meth:`json.JSONDecoder.raw_decode` from its
+    opening brace, so braces, ``novel:`` or ``isOwnWork`` inside the text cannot
+    end it early, whatever key follows it. Raises ValueError when the page holds
+    no such object.
+    """
+    anchor = _PIXIV_VALUE.search(html)
+    start = anchor.end() if anchor else 0
+    decoder = json.JSONDecoder()
+    for match in _NOVEL_KEY.finditer(html, start):
+        try:
+            novel, _ = decoder.raw_decode(html, match.end())
+        except ValueError:
+            continue
+        if isinstance(novel, dict) and "text" in novel and "id" in novel:
+            return novel
+    raise ValueError("no novel object in the webview page")
+
+
+def plain_text(text: str) -> str:
+    """Pixiv's novel markup reduced to what a reader sees, for search.
+
+    ``[newpage]`` becomes :data:`PAGE_BREAK`, ``[chapter:X]`` becomes X,
+    ``[[rb:漢字>かな]]`` the base text 漢字, ``[[jumpuri:label>url]]`` the label;
+    embedded images (``[pixivimage:..]``, ``[uploadedimage:..]``) and
+    ``[jump:N]`` links disappear.
+    """
+    # Ruby and links first: a chapter title may carry them, and their `]]` would end it.
+    text = _RUBY.sub(lambda m: m.group(1).strip(), text)
+    text = _JUMP_URI.sub(lambda m: m.group(1).strip(), text)
+    text = _CHAPTER.sub(lambda m: m.group(1).strip(), text)
+    text = _IMAGE.sub("", text)
+    text = _JUMP_PAGE.sub("", text)
+    return _NEWPAGE.sub(PAGE_BREAK, text)
