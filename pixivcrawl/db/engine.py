@@ -60,6 +60,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leave autogenerate blind to what migrations create by hand (FTS tables, expression indexes)."""
+    return not (reflected and compare_to is None)
+
+
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None

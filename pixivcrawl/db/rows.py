@@ -7,7 +7,21 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-from pixivcrawl.models import Illust, RankingEntry, StoredFile, User, WorkStatus
+from pixivcrawl.models import (
+    Bookmark,
+    Follow,
+    Comment,
+    Illust,
+    Novel,
+    NovelText,
+    RankingEntry,
+    Series,
+    SeriesEntry,
+    StoredFile,
+    TrendingTag,
+    User,
+    WorkStatus,
+)
 
 Row = dict[str, Any]
 Rows = dict[str, list[Row]]
@@ -215,3 +229,181 @@ def ranking_rows(entry: RankingEntry, seen_at: dt.datetime) -> Rows:
             }
         ]
     }
+
+
+@rows_builder(Bookmark)
+def bookmark_rows(bookmark: Bookmark, seen_at: dt.datetime) -> Rows:
+    return {
+        "bookmarks": [
+            {
+                "user_id": bookmark.user_id,
+                "work_kind": bookmark.work_kind,
+                "work_id": bookmark.work_id,
+                "restrict": bookmark.restrict,
+                "bookmark_id": None,
+                "tags": bookmark.tags,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            }
+        ]
+    }
+
+
+@rows_builder(Follow)
+def follow_rows(follow: Follow, seen_at: dt.datetime) -> Rows:
+    return {
+        "follows": [
+            {
+                "user_id": follow.user_id,
+                "followed_user_id": follow.followed_user_id,
+                "restrict": follow.restrict,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            }
+        ]
+    }
+
+
+@rows_builder(TrendingTag)
+def trending_tag_rows(trend: TrendingTag, seen_at: dt.datetime) -> Rows:
+    return {
+        "tags": [{"name": trend.tag.name, "translated_name": trend.tag.translated_name}],
+        "trending_tags": [
+            {
+                "kind": trend.kind,
+                "date": trend.date,
+                "tag": trend.tag.name,
+                "position": trend.position,
+                "translated_name": trend.tag.translated_name,
+                "work_id": trend.work_id,
+                "captured_at": seen_at,
+            }
+        ],
+    }
+
+
+def _novel_row(novel: Novel, seen_at: dt.datetime) -> Row:
+    return {
+        "id": novel.id,
+        "user_id": novel.user.id or None,
+        "title": novel.title,
+        "caption": novel.caption,
+        "restrict": novel.restrict,
+        "x_restrict": novel.x_restrict,
+        "is_original": novel.is_original,
+        "ai_type": novel.ai_type,
+        "create_date": novel.create_date,
+        "page_count": novel.page_count,
+        "text_length": novel.text_length,
+        "cover_url": novel.cover_url,
+        "cover_local_path": novel.cover_file.local_path if novel.cover_file else None,
+        "total_view": novel.total_view,
+        "total_bookmarks": novel.total_bookmarks,
+        "total_comments": novel.total_comments,
+        "is_bookmarked": novel.is_bookmarked,
+        "is_muted": novel.is_muted,
+        "is_mypixiv_only": novel.is_mypixiv_only,
+        "is_x_restricted": novel.is_x_restricted,
+        "series_id": novel.series_id,
+        "status": novel.status.value,
+        "restriction": novel.restriction,
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at,
+    }
+
+
+@rows_builder(Novel)
+def novel_rows(novel: Novel, seen_at: dt.datetime) -> Rows:
+    rows: Rows = {"novels": [_novel_row(novel, seen_at)]}
+    if novel.user.id:
+        rows["users"] = [user_row(novel.user, seen_at)]
+    if novel.status is not WorkStatus.AVAILABLE:
+        # As for illusts: a placeholder's empty tags and zero counts say nothing about the work.
+        return rows
+    if novel.series_id:
+        rows["series"] = [series_row("novel", novel.series_id, novel.series_title, novel.user.id, seen_at)]
+    rows["tags"] = [{"name": t.name, "translated_name": t.translated_name} for t in novel.tags]
+    rows["novel_tags"] = [
+        {"novel_id": novel.id, "tag": t.name, "position": i, "added_by_uploaded_user": t.added_by_uploaded_user}
+        for i, t in enumerate(novel.tags)
+    ]
+    stats = work_stats_row("novel", novel.id, seen_at, novel.total_view, novel.total_bookmarks, novel.total_comments)
+    if stats:
+        rows["work_stats"] = [stats]
+    return rows
+
+
+@rows_builder(NovelText)
+def novel_text_rows(text: NovelText, seen_at: dt.datetime) -> Rows:
+    return {
+        "novel_texts": [
+            {
+                "novel_id": text.novel_id,
+                "text": text.text,
+                "plain_text": text.plain_text,
+                "length": text.length,
+                "marker": text.marker,
+                "fetched_at": seen_at,
+            }
+        ]
+    }
+
+
+@rows_builder(Series)
+def series_rows(series: Series, seen_at: dt.datetime) -> Rows:
+    user_id = series.user.id if series.user else None
+    row = series_row(series.kind, series.id, series.title, user_id, seen_at)
+    row.update(
+        caption=series.caption,
+        cover_url=series.cover_url,
+        work_count=series.work_count,
+        create_date=series.create_date,
+        is_original=series.is_original,
+        is_concluded=series.is_concluded,
+        total_character_count=series.total_character_count,
+    )
+    rows: Rows = {"series": [row]}
+    if series.user and series.user.id:
+        rows["users"] = [user_row(series.user, seen_at)]
+    return rows
+
+
+@rows_builder(SeriesEntry)
+def series_entry_rows(entry: SeriesEntry, seen_at: dt.datetime) -> Rows:
+    return {
+        "series_works": [
+            {
+                "kind": entry.kind,
+                "series_id": entry.series_id,
+                "work_id": entry.work_id,
+                "position": entry.position,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            }
+        ]
+    }
+
+
+@rows_builder(Comment)
+def comment_rows(comment: Comment, seen_at: dt.datetime) -> Rows:
+    rows: Rows = {
+        "comments": [
+            {
+                "id": comment.id,
+                "work_kind": comment.work_kind,
+                "work_id": comment.work_id,
+                "parent_id": comment.parent_id,
+                "user_id": comment.user.id if comment.user else None,
+                "text": comment.text,
+                "stamp_id": comment.stamp_id,
+                "stamp_url": comment.stamp_url,
+                "date": comment.date,
+                "has_replies": comment.has_replies,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            }
+        ]
+    }
+    if comment.user:
+        rows["users"] = [user_row(comment.user, seen_at)]
+    return rows

@@ -209,6 +209,22 @@ class Series(SeenMixin, Base):
     total_character_count: Mapped[int | None]
 
 
+class SeriesWork(SeenMixin, Base):
+    """A work's place in its series; no FK, because works and series arrive in any order."""
+
+    __tablename__ = "series_works"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),
+        sa.Index("ix_series_works_kind_series_id_position", "kind", "series_id", "position"),
+        sa.Index("ix_series_works_kind_work_id", "kind", "work_id"),
+    )
+
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    series_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    work_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    position: Mapped[int]
+
+
 class Comment(SeenMixin, Base):
     __tablename__ = "comments"
     __table_args__ = (
@@ -223,6 +239,7 @@ class Comment(SeenMixin, Base):
     user_id: Mapped[int | None] = mapped_column(BigId, index=True)
     text: Mapped[str] = mapped_column(sa.Text, default="")
     stamp_id: Mapped[int | None]
+    stamp_url: Mapped[str | None]
     date: Mapped[dt.datetime | None]
     has_replies: Mapped[bool | None]
 
@@ -255,7 +272,8 @@ class Bookmark(SeenMixin, Base):
     work_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     restrict: Mapped[str] = mapped_column(sa.String(16), default="public")
     bookmark_id: Mapped[int | None] = mapped_column(BigId)
-    tags: Mapped[list[str]] = mapped_column(default=list)
+    # NULL until a crawl asked for the bookmark's tags (bookmarks -a tags=true).
+    tags: Mapped[list[str] | None]
 
 
 class Follow(SeenMixin, Base):

@@ -83,6 +83,7 @@ SPECS: dict[str, TableSpec] = {
             ),
         },
     ),
+    "series_works": TableSpec(("kind", "series_id", "work_id"), _SEEN),
     "illusts": TableSpec(("id",), _work_merge("illusts", "total_view", "total_bookmarks", "total_comments")),
     "illust_pages": TableSpec(
         ("illust_id", "page"),
@@ -102,7 +103,9 @@ SPECS: dict[str, TableSpec] = {
     "novel_texts": TableSpec(("novel_id",)),
     "comments": TableSpec(("id",), {**_SEEN, "text": Merge.NONBLANK}),
     "rankings": TableSpec(("mode", "date", "illust_id")),
-    "bookmarks": TableSpec(("user_id", "work_kind", "work_id"), {**_SEEN, "bookmark_id": Merge.COALESCE}),
+    "bookmarks": TableSpec(
+        ("user_id", "work_kind", "work_id"), {**_SEEN, "bookmark_id": Merge.COALESCE, "tags": Merge.COALESCE}
+    ),
     "follows": TableSpec(("user_id", "followed_user_id"), _SEEN),
     "trending_tags": TableSpec(("kind", "date", "tag")),
     "work_stats": TableSpec(("kind", "work_id", "captured_at"), append_on_change=True),

@@ -6,9 +6,13 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from scrapy import Spider
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from pixivcrawl.db.engine import create_engine
+from pixivcrawl.db.schema import TABLES
+from pixivcrawl.extensions import CrawlRunRecorder
 from pixivcrawl.models import Illust, StoredFile
 from pixivcrawl.parsing import parse_illust, parse_user_detail
 from pixivcrawl.pipelines.store import StorePipeline
@@ -118,12 +122,12 @@ def with_files(item: Illust, root: str = "2131660") -> Illust:
     return item
 
 
-def user_detail(user_id: int, name: str = "artist") -> Any:
+def user_detail(user_id: int, name: str = "artist", region: str = "Japan") -> Any:
     return parse_user_detail(
         {
             "user": {"id": user_id, "name": name, "account": f"{name}_acc", "comment": "hello",
                      "profile_image_urls": {"medium": f"https://i.pximg.net/user-profile/img/{user_id}_170.jpg"}},
-            "profile": {"webpage": None, "gender": "", "region": "Japan", "total_illusts": 3,
+            "profile": {"webpage": None, "gender": "", "region": region, "total_illusts": 3,
                         "total_follow_users": 10, "is_premium": False},
             "profile_publicity": {"gender": "public", "region": "public", "pawoo": True},
             "workspace": {"pc": "desktop", "tool": "CLIP STUDIO PAINT"},
@@ -131,17 +135,44 @@ def user_detail(user_id: int, name: str = "artist") -> Any:
     )
 
 
-async def store(url: str, items: list[Any], **settings: Any) -> Any:
-    """Run ``items`` through a real StorePipeline at ``url``; returns the crawler (for stats)."""
+async def store(url: str, items: list[Any], *, record_run: str | None = None, **settings: Any) -> Any:
+    """Run ``items`` through a real StorePipeline at ``url``; returns the crawler (for stats).
+
+    With ``record_run`` (a spider name), the CrawlRunRecorder records it as a finished crawl.
+    """
     crawler = get_crawler(settings_dict={"PIXIV_DATABASE_URL": url, "PIXIV_DB_BATCH_SIZE": 500,
                                          "PIXIV_DB_FLUSH_INTERVAL": 0, **settings})
     crawler.stats.open_spider()
+    spider = Spider(name=record_run or "store")
+    spider.args = {"mode": "day", "refresh_token": "secret-token"}  # type: ignore[attr-defined]
+    recorder = CrawlRunRecorder.from_crawler(crawler) if record_run else None
     pipeline = build_from_crawler(StorePipeline, crawler)
     await pipeline.open_spider()
+    if recorder:
+        recorder.spider_opened(spider)
     for item in items:
         await pipeline.process_item(item)
+        crawler.stats.inc_value("item_scraped_count")
     await pipeline.close_spider()
+    if recorder:
+        recorder.spider_closed(spider, "finished")
     return crawler
+
+
+def age(url: str, delta: dt.timedelta) -> None:
+    """Make every row stored so far look as if it was stored ``delta`` ago."""
+    when = dt.datetime.now(dt.UTC) - delta
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table in TABLES.values():
+            for column in table.columns:
+                if column.name in AGED_COLUMNS:
+                    connection.execute(table.update().where(column.is_not(None)).values({column.name: when}))
+    engine.dispose()
+
+
+AGED_COLUMNS = {"first_seen_at", "last_seen_at", "captured_at", "crawled_at", "started_at", "finished_at",
+                "downloaded_at", "detail_fetched_at", "fetched_at"}
 
 
 def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from pixivcrawl.db.engine import include_object
 from pixivcrawl.db.schema import Base
 
 config = context.config
@@ -17,6 +18,7 @@ context.configure(
     # SQLite cannot ALTER most constraints; batch mode recreates the table instead.
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

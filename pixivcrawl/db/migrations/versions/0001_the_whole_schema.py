@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('work_id', BigId, autoincrement=False, nullable=False),
     sa.Column('restrict', sa.String(length=16), nullable=False),
     sa.Column('bookmark_id', BigId, nullable=True),
-    sa.Column('tags', Json, nullable=False),
+    sa.Column('tags', Json, nullable=True),
     sa.Column('first_seen_at', Timestamp, nullable=False),
     sa.Column('last_seen_at', Timestamp, nullable=False),
     sa.CheckConstraint("work_kind IN ('illust', 'novel')", name=op.f('ck_bookmarks_work_kind')),
@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('user_id', BigId, nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('stamp_id', sa.Integer(), nullable=True),
+    sa.Column('stamp_url', sa.String(), nullable=True),
     sa.Column('date', Timestamp, nullable=True),
     sa.Column('has_replies', sa.Boolean(), nullable=True),
     sa.Column('first_seen_at', Timestamp, nullable=False),
@@ -127,6 +128,21 @@ def upgrade() -> None:
     op.create_index(op.f('ix_series_first_seen_at'), 'series', ['first_seen_at'])
     op.create_index(op.f('ix_series_last_seen_at'), 'series', ['last_seen_at'])
     op.create_index(op.f('ix_series_user_id'), 'series', ['user_id'])
+
+    op.create_table('series_works',
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('series_id', BigId, autoincrement=False, nullable=False),
+    sa.Column('work_id', BigId, autoincrement=False, nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('first_seen_at', Timestamp, nullable=False),
+    sa.Column('last_seen_at', Timestamp, nullable=False),
+    sa.CheckConstraint("kind IN ('illust', 'novel')", name=op.f('ck_series_works_kind')),
+    sa.PrimaryKeyConstraint('kind', 'series_id', 'work_id', name=op.f('pk_series_works'))
+    )
+    op.create_index(op.f('ix_series_works_first_seen_at'), 'series_works', ['first_seen_at'])
+    op.create_index(op.f('ix_series_works_last_seen_at'), 'series_works', ['last_seen_at'])
+    op.create_index('ix_series_works_kind_series_id_position', 'series_works', ['kind', 'series_id', 'position'])
+    op.create_index('ix_series_works_kind_work_id', 'series_works', ['kind', 'work_id'])
 
     op.create_table('tags',
     sa.Column('name', sa.String(), nullable=False),
@@ -316,6 +332,7 @@ def downgrade() -> None:
     op.drop_table('users')
     op.drop_table('trending_tags')
     op.drop_table('tags')
+    op.drop_table('series_works')
     op.drop_table('series')
     op.drop_table('rankings')
     op.drop_table('novel_texts')
