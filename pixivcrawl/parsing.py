@@ -25,6 +25,8 @@ from pixivcrawl.models import (
     Series,
     SeriesEntry,
     Tag,
+    Ugoira,
+    UgoiraFrame,
     User,
     WorkStatus,
 )
@@ -103,10 +105,21 @@ def illust_status(data: dict[str, Any]) -> tuple[WorkStatus, str | None]:
     return WorkStatus.AVAILABLE, None
 
 
+def parse_ugoira(metadata: dict[str, Any]) -> Ugoira:
+    """``ugoira_metadata`` of ``/v1/ugoira/metadata``: the zip URL and each frame's file and delay (ms)."""
+    zip_urls = metadata.get("zip_urls") or {}
+    return Ugoira(
+        zip_url=zip_urls.get("medium") or next(iter(zip_urls.values())),
+        frames=[UgoiraFrame(file=f["file"], delay=f["delay"]) for f in metadata["frames"]],
+    )
+
+
 def parse_illust(data: dict[str, Any]) -> Illust:
+    """An illust; ``ugoira_metadata`` (added by the spider for ugoira works) fills ``ugoira``."""
     status, restriction = illust_status(data)
     series = data.get("series") or {}
     pages = _pages(data) if status is WorkStatus.AVAILABLE else []
+    metadata = data.get("ugoira_metadata") if status is WorkStatus.AVAILABLE else None
     return Illust(
         id=data["id"],
         title=data.get("title") or "",
@@ -134,6 +147,7 @@ def parse_illust(data: dict[str, Any]) -> Illust:
         pages=pages,
         status=status,
         restriction=restriction,
+        ugoira=parse_ugoira(metadata) if metadata else None,
     )
 
 

@@ -61,6 +61,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pixivcrawl.pipelines.validate.ValidationPipeline": 100,
     "pixivcrawl.pipelines.media.PixivFilesPipeline": 300,
+    "pixivcrawl.pipelines.ugoira.UgoiraPipeline": 400,
     "pixivcrawl.pipelines.store.StorePipeline": 800,
 }
 
@@ -108,8 +109,19 @@ PIXIV_DB_FLUSH_INTERVAL = 5.0
 
 # --- pixivcrawl: files -------------------------------------------------------
 PIXIV_DOWNLOAD_FILES = True
+# Novel covers (the work's own; Pixiv's default covers never).
+PIXIV_DOWNLOAD_COVERS = True
+# Full-size avatars of every user seen: one more file per user, so off by default.
+PIXIV_DOWNLOAD_PROFILE_IMAGES = False
 PIXIV_IMAGE_HOSTS = ["i.pximg.net"]
+# webp, gif, apng, or zip (keep the zip only). The zip is always kept.
 PIXIV_UGOIRA_FORMAT = "webp"
+# Limits on one ugoira zip, against decompression bombs: entries, bytes
+# uncompressed, and pixels of all frames together (converting holds about 4
+# bytes a pixel in memory: a 150-frame 1920x1080 ugoira, about 1.3 GB, fits).
+PIXIV_UGOIRA_MAX_BYTES = 1024 * 1024 * 1024
+PIXIV_UGOIRA_MAX_FRAMES = 1000
+PIXIV_UGOIRA_MAX_PIXELS = 350_000_000
 
 # --- pixivcrawl: sandbox -----------------------------------------------------
 PIXIV_SANDBOX = False

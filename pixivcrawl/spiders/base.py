@@ -21,6 +21,7 @@ from pixivcrawl.parsing import illust_status
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from twisted.python.failure import Failure
 
     from pixivcrawl.auth import TokenManager
 
@@ -280,10 +281,36 @@ class PixivSpider(scrapy.Spider):
         assert self.tokens.account is not None
         return self.tokens.account.user_id
 
-    def illust_objects(self, illusts: list[dict[str, Any]]) -> Iterator[ApiObject]:
-        """The items for the illust objects of a listing or detail page."""
+    def illust_objects(self, illusts: list[dict[str, Any]]) -> Iterator[ApiObject | scrapy.Request]:
+        """The items for the illust objects of a listing or detail page.
+
+        An available ugoira first fetches its ``/v1/ugoira/metadata``; the illust
+        item follows with the metadata, or without it if that request fails.
+        """
         for data in illusts:
-            yield ApiObject("illust", data)
+            if data.get("type") == "ugoira" and illust_status(data)[0] is WorkStatus.AVAILABLE:
+                request = self.api_request(api.UGOIRA_METADATA, {"illust_id": data["id"]}, self.parse_ugoira, illust=data)
+                yield request.replace(errback=self.ugoira_failed)
+            else:
+                yield ApiObject("illust", data)
+
+    def parse_ugoira(self, response: Response, illust: dict[str, Any]) -> Iterator[ApiObject]:
+        try:
+            metadata = response.json().get("ugoira_metadata")
+        except (ValueError, AttributeError):
+            metadata = None
+        if not metadata:
+            self.crawler.stats.inc_value("pixivcrawl/ugoira/metadata_failed")
+            self.logger.warning("illust %s: no ugoira metadata in the answer; archived without it", illust.get("id"))
+        yield ApiObject("illust", illust, {"ugoira_metadata": metadata} if metadata else {})
+
+    def ugoira_failed(self, failure: Failure) -> Iterator[ApiObject]:
+        illust = failure.request.cb_kwargs["illust"]  # type: ignore[attr-defined]
+        self.crawler.stats.inc_value("pixivcrawl/ugoira/metadata_failed")
+        self.logger.warning("illust %s: no ugoira metadata (%s); archived without it", illust.get("id"),
+                            failure.getErrorMessage())
+        yield ApiObject("illust", illust)
+
 
     def novel_objects(self, novels: list[dict[str, Any]]) -> Iterator[ApiObject | scrapy.Request]:
         """The items for the novel objects of a listing or detail page, and the request for each one's text.

@@ -1,0 +1,157 @@
+"""Ugoira: the safe zip reader, the conversions and their delays, and the crawl end to end."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from pixivcrawl.models import UgoiraFrame
+from pixivcrawl.pipelines.media import InvalidFile
+from pixivcrawl.pipelines.ugoira import UgoiraLimits, convert, gif_delays, read_frames, unsafe_name
+
+LIMITS = UgoiraLimits(max_frames=50, max_bytes=10_000_000, max_pixels=1_000_000)
+COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 200, 0), (0, 90, 90)]
+
+
+def jpeg(colour: tuple[int, int, int], size: tuple[int, int] = (32, 24)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "JPEG", quality=95)
+    return buf.getvalue()
+
+
+def make_zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def frames_of(delays: list[int]) -> tuple[bytes, list[UgoiraFrame]]:
+    frames = [UgoiraFrame(file=f"{i:06d}.jpg", delay=d) for i, d in enumerate(delays)]
+    body = make_zip({f.file: jpeg(COLOURS[i % len(COLOURS)]) for i, f in enumerate(frames)})
+    return body, frames
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims a huge size in its header: a decompression bomb's calling card."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1000)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def durations(data: bytes) -> list[Any]:
+    with Image.open(io.BytesIO(data)) as image:
+        out = []
+        for index in range(image.n_frames):
+            image.seek(index)
+            image.load()
+            out.append(image.info["duration"])
+        return out
+
+
+def test_frames_come_back_in_metadata_order() -> None:
+    body, frames = frames_of([60, 80, 100])
+    frames = [frames[2], frames[0], frames[1]]
+    datas = read_frames(body, frames, LIMITS)
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        assert datas == [z.read(f.file) for f in frames]
+
+
+@pytest.mark.parametrize("name", ["../evil.jpg", "a/../../b.jpg", "/etc/passwd", "dir/000000.jpg", "..\\x.jpg",
+                                  "C:\\x.jpg", "c:x.jpg", ".."])
+def test_path_like_names_are_rejected(name: str) -> None:
+    assert unsafe_name(name)
+    body = make_zip({"000000.jpg": jpeg(COLOURS[0]), name: jpeg(COLOURS[1])})
+    with pytest.raises(InvalidFile) as info:
+        read_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
+    assert info.value.reason == "unsafe_name"
+    assert not info.value.retry
+
+
+def test_a_zip_bomb_is_rejected_before_it_is_inflated() -> None:
+    body = make_zip({"000000.jpg": b"\0" * 20_000_000}, zipfile.ZIP_DEFLATED)
+    assert len(body) < 100_000
+    with pytest.raises(InvalidFile) as info:
+        read_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
+    assert info.value.reason == "too_large"
+
+
+@pytest.mark.parametrize("side", [2_000, 20_000])  # over our limit; over Pillow's MAX_IMAGE_PIXELS too
+def test_a_pixel_bomb_frame_is_rejected_from_its_header(side: int) -> None:
+    body = make_zip({"000000.jpg": png_header_only(side, side)})
+    with pytest.raises(InvalidFile) as info:
+        read_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
+    assert info.value.reason == "too_many_pixels"
+    assert not info.value.retry
+
+
+def test_too_many_frames_are_rejected() -> None:
+    body, frames = frames_of([10] * 4)
+    with pytest.raises(InvalidFile) as info:
+        read_frames(body, frames, UgoiraLimits(max_frames=3, max_bytes=10**9, max_pixels=10**9))
+    assert info.value.reason == "too_many_frames"
+
+
+def test_a_frame_missing_from_the_zip_is_rejected() -> None:
+    body, frames = frames_of([10, 10])
+    with pytest.raises(InvalidFile) as info:
+        read_frames(body, [*frames, UgoiraFrame(file="000009.jpg", delay=10)], LIMITS)
+    assert info.value.reason == "missing_frame"
+
+
+def test_a_truncated_or_damaged_zip_is_worth_another_download() -> None:
+    body, frames = frames_of([10, 10, 10])
+    with pytest.raises(InvalidFile) as info:
+        read_frames(body[: len(body) // 2], frames, LIMITS)
+    assert (info.value.reason, info.value.retry) == ("bad_zip", True)
+    damaged = bytearray(body)
+    damaged[100] ^= 0xFF  # inside the first frame's data: the CRC no longer matches
+    with pytest.raises(InvalidFile) as info:
+        read_frames(bytes(damaged), frames, LIMITS)
+    assert info.value.retry
+
+
+def test_gif_delays_round_end_times_to_centiseconds() -> None:
+    assert gif_delays([45]) == [50]
+    assert gif_delays([45, 45, 45, 45]) == [50, 40, 50, 40]
+    assert gif_delays([60, 80, 100]) == [60, 80, 100]
+    assert gif_delays([33] * 3) == [30, 40, 30]
+    assert gif_delays([4, 4]) == [10, 10]  # GIF players treat 0 as "default speed"
+    assert sum(gif_delays([33] * 100)) == 3300
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("webp", [45, 100, 7, 33, 200]),
+        ("apng", [45, 100, 7, 33, 200]),
+        # Centiseconds: 45 -> 50, then end times 150, 160 (7 -> 10), 190, 390.
+        ("gif", [50, 100, 10, 30, 200]),
+    ],
+)
+def test_every_frame_and_its_delay_survive_each_format(fmt: str, expected: list[int]) -> None:
+    delays = [45, 100, 7, 33, 200]
+    body, frames = frames_of(delays)
+    data, width, height = convert(read_frames(body, frames, LIMITS), delays, fmt)
+    assert (width, height) == (32, 24)
+    assert durations(data) == expected
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == {"webp": "WEBP", "apng": "PNG", "gif": "GIF"}[fmt]
+
+
+@pytest.mark.parametrize("fmt", ["webp", "gif", "apng"])
+def test_identical_consecutive_frames_play_as_one_with_the_summed_delay(fmt: str) -> None:
+    same = jpeg(COLOURS[1])
+    datas = [jpeg(COLOURS[0]), same, same, jpeg(COLOURS[2])]
+    data, _, _ = convert(datas, [100, 60, 80, 100], fmt)
+    assert durations(data) == [100, 140, 100]
