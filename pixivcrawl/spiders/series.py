@@ -1,0 +1,76 @@
+"""Series: an illust (manga) or novel series' detail and its works, with each work's position."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from pixivcrawl import api
+from pixivcrawl.items import ApiObject
+from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
+
+if TYPE_CHECKING:
+    import scrapy
+    from scrapy.http import Response
+
+
+class SeriesSpider(PixivSpider):
+    """Archive series by ``series_id`` and ``type`` (illust or novel): detail, works, and their order."""
+
+    name = "series"
+    arguments = {
+        "series_id": Arg("series ids, comma-separated", parse=parse_ids, expects="series ids like 123,456", required=True),
+        "type": Arg("kind of series", choices=api.SERIES_TYPES, required=True),
+    }
+
+    def start_listings(self) -> Iterable[scrapy.Request]:
+        for series_id in self.args["series_id"]:
+            if self.args["type"] == "illust":
+                yield self.detail_request(
+                    api.ILLUST_SERIES, {"illust_series_id": series_id, "filter": api.FILTER},
+                    self.parse_illust_series, series_id=series_id, seen=0, work_count=None,
+                )
+            else:
+                yield self.detail_request(
+                    api.NOVEL_SERIES, {"series_id": series_id, "filter": api.FILTER},
+                    self.parse_novel_series, series_id=series_id, seen=0,
+                )
+
+    def parse_illust_series(
+        self, response: Response, series_id: int, seen: int, work_count: int | None
+    ) -> Iterator[ApiObject | scrapy.Request]:
+        if is_deleted(response):
+            self.logger.warning("illust series %s: not found", series_id)
+            return
+        data = response.json()
+        detail = data.get("illust_series_detail") or {}
+        if seen == 0:
+            yield ApiObject("illust_series", detail)
+            work_count = detail.get("series_work_count")
+        illusts = data.get("illusts") or []
+        yield from self.illust_objects(illusts)
+        # Pixiv lists an illust series newest first: the position counts back from the total.
+        if isinstance(work_count, int):
+            for index, illust in enumerate(illusts, start=seen):
+                yield self._entry("illust", series_id, illust, work_count - index)
+        else:
+            self.logger.warning("illust series %s: no series_work_count, positions not recorded", series_id)
+        yield from self.next_page(response, data, series_id=series_id, seen=seen + len(illusts), work_count=work_count)
+
+    def parse_novel_series(self, response: Response, series_id: int, seen: int) -> Iterator[ApiObject | scrapy.Request]:
+        if is_deleted(response):
+            self.logger.warning("novel series %s: not found", series_id)
+            return
+        data = response.json()
+        if seen == 0:
+            yield ApiObject("novel_series", data.get("novel_series_detail") or {})
+        novels = data.get("novels") or []
+        yield from self.novel_objects(novels)
+        for index, novel in enumerate(novels, start=seen + 1):
+            yield self._entry("novel", series_id, novel, index)
+        yield from self.next_page(response, data, series_id=series_id, seen=seen + len(novels))
+
+    @staticmethod
+    def _entry(kind: str, series_id: int, work: dict[str, Any], position: int) -> ApiObject:
+        entry = {"kind": kind, "series_id": series_id, "work_id": work.get("id"), "position": position}
+        return ApiObject("series_entry", entry)

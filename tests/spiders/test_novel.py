@@ -1,0 +1,86 @@
+"""The novel spider: detail + one webview per novel, text stored raw and plain, hidden and deleted kept."""
+
+from __future__ import annotations
+
+from scrapy.utils.defer import deferred_f_from_coro_f
+
+from pixivcrawl.items import ApiObject
+from pixivcrawl.novel_text import plain_text
+from pixivcrawl.spiders.novel import NovelSpider
+from tests.crawl import Archive, RunningSandbox, crawl
+from tests.spiders.conftest import NO_FILES, routes
+
+TABLES = ("novels", "novel_texts", "novel_tags", "tags", "users", "series", "work_stats")
+
+
+def pick(world, count: int, want) -> list:
+    return [w for w in map(world.novel, range(20_000)) if want(w)][:count]
+
+
+@deferred_f_from_coro_f
+async def test_novels_by_id_store_detail_text_hidden_and_deleted(sandbox: RunningSandbox, archive: Archive) -> None:
+    world = sandbox.server.world
+    shown = pick(world, 3, lambda w: not (w.deleted or w.hidden) and w.series_id)
+    shown += pick(world, 1, lambda w: not (w.deleted or w.hidden) and w.idx % 4 == 0)  # a default cover
+    hidden = pick(world, 1, lambda w: w.hidden)[0]
+    deleted = pick(world, 1, lambda w: w.deleted)[0]
+    ids = [w.id for w in shown] + [hidden.id, deleted.id]
+    # A repeated id is asked for once.
+    crawler = await crawl(NovelSpider, sandbox, archive, settings=NO_FILES, novel_id=",".join(map(str, ids + ids[:1])))
+    assert crawler.stats.get_value("finish_reason") == "finished"
+    assert crawler.stats.get_value("pixivcrawl/validation/dropped/novel_text") is None
+
+    statuses = dict(archive.query("SELECT id, status FROM novels"))
+    assert statuses == {**{w.id: "available" for w in shown}, hidden.id: "hidden", deleted.id: "deleted"}
+    assert archive.query("SELECT restriction FROM novels WHERE id = ?", hidden.id) == [(f"limit_{hidden.hidden}",)]
+
+    texts = {row[0]: row[1:] for row in archive.query("SELECT novel_id, text, plain_text, length FROM novel_texts")}
+    assert set(texts) == {w.id for w in shown}
+    for w in shown:
+        raw, plain, length = texts[w.id]
+        assert raw == world.novel_text(w)
+        assert plain == plain_text(raw) and length == len(plain)
+        assert "[newpage]" not in plain and "[[rb:" not in plain and "[chapter:" not in plain
+        assert plain.count("\f") == w.pages - 1
+
+    for w in shown:
+        obj = world.novel_obj(w)
+        row = archive.query(
+            "SELECT title, user_id, text_length, page_count, series_id, cover_url, total_bookmarks, ai_type "
+            "FROM novels WHERE id = ?", w.id,
+        )[0]
+        cover = None if w.idx % 4 == 0 else obj["image_urls"]["large"]
+        assert row == (obj["title"], w.user_id, obj["text_length"], w.pages, w.series_id or None, cover,
+                       obj["total_bookmarks"], w.ai_type)
+        tags = archive.query(
+            "SELECT tag, added_by_uploaded_user FROM novel_tags WHERE novel_id = ? ORDER BY position", w.id
+        )
+        assert tags == [(t["name"], 1) for t in obj["tags"]]
+    series = archive.query("SELECT id, title FROM series WHERE kind = 'novel'")
+    assert set(series) == {(w.series_id, world.series_title(w.series_id, True)) for w in shown if w.series_id}
+
+    served = routes(sandbox)
+    assert served["/v2/novel/detail"] == len(ids)
+    assert served["/webview/v2/novel"] == len(shown)  # one per readable novel, none for placeholders
+    assert served.get("/v3/novel/comments", 0) == 0
+
+    before = archive.counts(*TABLES)
+    await crawl(NovelSpider, sandbox, archive, settings=NO_FILES, novel_id=",".join(map(str, ids)))
+    assert archive.counts(*TABLES) == before
+
+
+
+def test_a_novel_seen_twice_in_a_crawl_costs_one_webview() -> None:
+    from pixivcrawl.sandbox.world import World  # noqa: PLC0415
+
+    world = World()
+    shown = next(w for w in map(world.novel, range(100)) if not (w.deleted or w.hidden))
+    hidden = next(w for w in map(world.novel, range(5000)) if w.hidden)
+    spider = NovelSpider(novel_id=str(shown.id))
+    spider.api_url = "http://api.test"
+    objects = [world.novel_obj(shown), world.novel_obj(hidden)]
+    first = list(spider.novel_objects(objects))
+    again = list(spider.novel_objects(objects))
+    requests = [r for r in first + again if not isinstance(r, ApiObject)]
+    assert [r.url for r in requests] == [f"http://api.test/webview/v2/novel?id={shown.id}&viewer_version=20221031_ai"]
+    assert [o.kind for o in first + again if isinstance(o, ApiObject)] == ["novel"] * 4
