@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from urllib.parse import urlsplit
+
 from PIL import Image
+from scrapy import signals
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from pixivcrawl.models import Illust, Page, User
+from pixivcrawl.models import Illust, Novel, Page, User
 from pixivcrawl.pipelines.media import (
     AtomicFSFilesStore,
     PixivFilesPipeline,
@@ -30,6 +33,13 @@ async def crawl(sandbox: RunningSandbox, archive: Archive, **settings: Any) -> A
     """The ranking of DATE, with ``settings`` over the sandbox's and the archive's."""
     values = project_settings(**{**sandbox.settings, **archive.settings, **settings})
     crawler = get_crawler(RankingSpider, values)
+    crawler.image_slots = set()
+
+    def reached(request: Any) -> None:
+        if urlsplit(request.url).netloc == sandbox.server.image_host:
+            crawler.image_slots.add(request.meta.get("download_slot"))
+
+    crawler.signals.connect(reached, signal=signals.request_reached_downloader)
     await crawler.crawl_async(mode="day", date=DATE)
     assert crawler.stats.get_value("finish_reason") == "finished"
     return crawler
@@ -77,6 +87,7 @@ async def test_every_page_is_archived_once_and_a_reupload_is_fetched_again(make_
     assert served["image_403"] == 0
     assert served["placeholder_fetches"] == 0
     assert crawler.stats.get_value("pixivcrawl/files/failed") is None
+    assert crawler.image_slots == {"pixiv-images"}
 
     sandbox.reset_stats()
     crawler = await crawl(sandbox, archive)
@@ -98,7 +109,7 @@ async def test_every_page_is_archived_once_and_a_reupload_is_fetched_again(make_
 async def test_truncated_bodies_are_fetched_again_until_whole(make_sandbox, archive: Archive) -> None:
     sandbox = make_sandbox(ranking_size=10, fault_truncate=0.4, fault_scope="image", fault_seed=3)
     # With data-loss failures off, Scrapy hands over the short body; the pipeline must notice.
-    crawler = await crawl(sandbox, archive, DOWNLOAD_FAIL_ON_DATALOSS=False)
+    crawler = await crawl(sandbox, archive, DOWNLOAD_FAIL_ON_DATALOSS=False, PIXIV_RETRY_BACKOFF=0.05)
     assert sandbox.stats()["faults"].get("truncate", 0) > 0
     assert crawler.stats.get_value("pixivcrawl/files/invalid/truncated") > 0
     assert crawler.stats.get_value("pixivcrawl/files/retry/count") > 0
@@ -150,6 +161,15 @@ def test_profile_images_are_fetched_full_size_when_switched_on(tmp_path: Path) -
     requests = pipeline(FILES_STORE=str(tmp_path), PIXIV_DOWNLOAD_PROFILE_IMAGES=True).get_media_requests(item, None)  # type: ignore[arg-type]
     assert [(r.url, r.meta["pixiv_file_path"]) for r in requests] == [(full_size_avatar(url), "7/profile.jpg")]
     assert full_size_avatar(url).endswith("/7_0123abcd.jpg")
+
+
+def test_novel_covers_are_fetched_unless_switched_off(tmp_path: Path) -> None:
+    url = "https://i.pximg.net/c/600x600/novel-cover-master/img/2026/01/01/00/00/00/ci9_0123abcd_master1200.jpg"
+    novel = Novel(id=9, user=User(id=7), cover_url=url)
+    requests = pipeline(FILES_STORE=str(tmp_path)).get_media_requests(novel, None)  # type: ignore[arg-type]
+    assert [(r.url, r.meta["pixiv_file_path"]) for r in requests] == [(url, "7/novel9_cover.jpg")]
+    off = pipeline(FILES_STORE=str(tmp_path), PIXIV_DOWNLOAD_COVERS=False)
+    assert off.get_media_requests(novel, None) == []  # type: ignore[arg-type]
 
 
 def test_writes_are_atomic_and_leave_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import struct
 import zipfile
 import zlib
@@ -10,10 +12,19 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.test import get_crawler
 
 from pixivcrawl.models import UgoiraFrame
 from pixivcrawl.pipelines.media import InvalidFile
 from pixivcrawl.pipelines.ugoira import UgoiraLimits, convert, gif_delays, read_frames, unsafe_name
+from pixivcrawl.sandbox import image_host
+from pixivcrawl.sandbox.image_host import MAKER
+from pixivcrawl.sandbox.images import resolve
+from pixivcrawl.spiders.ranking import RankingSpider
+from tests.crawl import Archive, RunningSandbox, project_settings
+
+DATE = "2026-10-30"
 
 LIMITS = UgoiraLimits(max_frames=50, max_bytes=10_000_000, max_pixels=1_000_000)
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 200, 0), (0, 90, 90)]
@@ -155,3 +166,83 @@ def test_identical_consecutive_frames_play_as_one_with_the_summed_delay(fmt: str
     datas = [jpeg(COLOURS[0]), same, same, jpeg(COLOURS[2])]
     data, _, _ = convert(datas, [100, 60, 80, 100], fmt)
     assert durations(data) == [100, 140, 100]
+
+
+async def crawl(sandbox: RunningSandbox, archive: Archive, **settings: Any) -> Any:
+    """The ranking of DATE (its top 10 hold an ugoira), with ``settings`` over the sandbox's and the archive's."""
+    values = project_settings(**{**sandbox.settings, **archive.settings, **settings})
+    crawler = get_crawler(RankingSpider, values)
+    await crawler.crawl_async(mode="day", date=DATE)
+    assert crawler.stats.get_value("finish_reason") == "finished"
+    return crawler
+
+
+def image_app(sandbox: RunningSandbox) -> Any:
+    return next(r.app for r in sandbox.server._runners if MAKER in r.app)
+
+
+@pytest.mark.parametrize("fmt", ["webp", pytest.param("gif", marks=pytest.mark.slow),
+                                 pytest.param("apng", marks=pytest.mark.slow)])
+@deferred_f_from_coro_f
+async def test_an_ugoira_becomes_an_animation_of_every_frame_and_delay(
+    make_sandbox: Any, archive: Archive, fmt: str
+) -> None:
+    sandbox = make_sandbox(ranking_size=10)
+    crawler = await crawl(sandbox, archive, PIXIV_UGOIRA_FORMAT=fmt)
+    rows = archive.query(
+        "SELECT illust_id, frames, frame_count, zip_local_path, zip_size, zip_sha256, animation_local_path, "
+        "animation_format, animation_size, animation_sha256 FROM ugoira"
+    )
+    assert rows
+    assert crawler.stats.get_value(f"pixivcrawl/ugoira/converted/{fmt}") == len(rows)
+    for illust_id, frames, count, zip_path, zip_size, zip_sha, path, stored_fmt, size, sha in rows:
+        frames = json.loads(frames)
+        assert count == len(frames)
+        assert zip_path.endswith(f"/{illust_id}_ugoira1920x1080.zip")
+        zip_data = (archive.files / zip_path).read_bytes()
+        assert (len(zip_data), hashlib.sha256(zip_data).hexdigest()) == (zip_size, zip_sha)
+        assert path.endswith(f"/{illust_id}_ugoira.{ {'apng': 'png'}.get(fmt, fmt) }")
+        data = (archive.files / path).read_bytes()
+        assert (len(data), hashlib.sha256(data).hexdigest()) == (size, sha)
+        delays = [f["delay"] for f in frames]
+        assert durations(data) == (gif_delays(delays) if fmt == "gif" else delays)
+        assert stored_fmt == {"apng": "png"}.get(fmt, fmt)
+
+
+@deferred_f_from_coro_f
+async def test_a_malicious_zip_is_rejected_and_the_crawl_goes_on(
+    make_sandbox: Any, archive: Archive, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox = make_sandbox(ranking_size=10)
+    evil = make_zip({f"{i:06d}.jpg": jpeg(COLOURS[0]) for i in range(12)} | {"../../evil.sh": b"#!/bin/sh\n"})
+    image_app(sandbox)[MAKER].zip = lambda illust_id, big: evil
+    crawler = await crawl(sandbox, archive)
+    assert crawler.stats.get_value("pixivcrawl/ugoira/rejected/unsafe_name") >= 1
+    assert "ugoira zip" in caplog.text
+    assert "rejected: unsafe_name: zip entry '../../evil.sh'" in caplog.text
+    assert not list(archive.files.rglob("*.zip"))
+    assert not list(archive.root.rglob("evil.sh"))
+    rows = archive.query("SELECT frame_count, zip_local_path, animation_local_path FROM ugoira")
+    assert rows
+    assert all(zip_path is None and path is None for _, zip_path, path in rows)
+    # The other works' files are all there.
+    assert archive.query("SELECT count(*) FROM illust_pages WHERE local_path IS NULL")[0][0] == 0
+
+
+@pytest.mark.slow
+@deferred_f_from_coro_f
+async def test_without_a_1920x1080_zip_the_600x600_one_is_kept(
+    make_sandbox: Any, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_big_zips(world: Any, path: str) -> Any:
+        return None if "_ugoira1920x1080.zip" in path else resolve(world, path)
+
+    monkeypatch.setattr(image_host, "resolve", no_big_zips)
+    sandbox = make_sandbox(ranking_size=10)
+    crawler = await crawl(sandbox, archive, PIXIV_UGOIRA_FORMAT="zip")
+    rows = archive.query("SELECT illust_id, zip_local_path, animation_local_path FROM ugoira")
+    assert rows
+    assert crawler.stats.get_value("pixivcrawl/ugoira/zip_fallback") == len(rows)
+    for illust_id, zip_path, animation in rows:
+        assert zip_path.endswith(f"/{illust_id}_ugoira600x600.zip")
+        assert animation is None

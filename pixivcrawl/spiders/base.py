@@ -311,7 +311,6 @@ class PixivSpider(scrapy.Spider):
                             failure.getErrorMessage())
         yield ApiObject("illust", illust)
 
-
     def novel_objects(self, novels: list[dict[str, Any]]) -> Iterator[ApiObject | scrapy.Request]:
         """The items for the novel objects of a listing or detail page, and the request for each one's text.
 
