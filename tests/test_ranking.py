@@ -39,7 +39,12 @@ async def test_ranking_archives_rows_and_files_and_a_rerun_changes_nothing(make_
         assert path.stat().st_size == size
         with Image.open(path) as image:
             image.load()
-    assert len(archive.stored_files()) == len(pages)
+    # ... and every file on disk is one the database points at (pages, ugoira, profile images).
+    recorded = {row[0] for row in archive.query(
+        "SELECT local_path FROM illust_pages UNION SELECT zip_local_path FROM ugoira "
+        "UNION SELECT animation_local_path FROM ugoira UNION SELECT profile_image_local_path FROM users"
+    ) if row[0]}
+    assert {p.relative_to(archive.files).as_posix() for p in archive.stored_files()} == recorded
     # Hidden works are rows with their status, and no placeholder is stored as the work.
     hidden = archive.query("SELECT count(*) FROM illusts WHERE status = 'hidden'")[0][0]
     assert hidden >= 1
@@ -87,7 +92,8 @@ def test_bad_refresh_token_stops_the_crawl_with_a_message_and_non_zero_exit(sand
     assert result.returncode != 0
     assert "Login failed: Pixiv refused the refresh token (Invalid refresh token)" in result.stderr
     assert "Crawl failed: pixiv_auth_failed" in result.stderr.strip().splitlines()[-1]
-    assert sandbox.stats()["requests_by_route"].get("/v1/illust/ranking", 0) == 0
+    assert sandbox.stats()["by_route"].get("/v1/illust/ranking", 0) == 0
+    assert sandbox.stats()["token_errors"] == 1
 
 
 @pytest.mark.slow

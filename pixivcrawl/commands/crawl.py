@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.spiderloader import get_spider_loader
 
 from pixivcrawl.checks import check_settings
 from pixivcrawl.exceptions import ArgumentError
@@ -23,23 +24,33 @@ SUCCESS_REASONS = frozenset({"finished"})
 
 class Command(ScrapyCrawlCommand):
     """Scrapy's ``crawl``, plus: bad spider arguments or settings stop it before
-    any request with a one-line message (exit status 2), and a crawl that did not
-    finish (auth refused, database unreachable, killed) exits with status 1."""
+    any request (and before Scrapy starts logging) with a one-line message and
+    exit status 2, and a crawl that did not finish (auth refused, database
+    unreachable, interrupted) exits with status 1."""
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if len(args) != 1:
+            return
+        assert self.settings is not None
+        try:
+            spidercls = get_spider_loader(self.settings).load(args[0])
+        except KeyError:
+            return  # Scrapy's own "Spider not found" follows
+        if not issubclass(spidercls, PixivSpider):
+            return
+        try:
+            spidercls.parse_arguments(opts.spargs)
+            check_settings(self.settings)
+        except ArgumentError as exc:
+            print(f"pixivcrawl: {exc}", file=sys.stderr)
+            sys.exit(2)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             super().run(args, opts)
             return
-        assert self.crawler_process is not None and self.settings is not None
-        spidercls = self.crawler_process.spider_loader.load(args[0])
-        if issubclass(spidercls, PixivSpider):
-            try:
-                spidercls.parse_arguments(opts.spargs)
-                check_settings(self.settings)
-            except ArgumentError as exc:
-                print(f"pixivcrawl: {exc}", file=sys.stderr)
-                self.exitcode = 2
-                return
+        assert self.crawler_process is not None
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
