@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 from urllib.parse import urlencode
@@ -22,6 +24,10 @@ NO_AUTH = ("/auth/", "/web/v1/", "/__")
 ADMIN = ("/__stats", "/__stats/reset", "/__clock")
 
 
+class Raw(bytes):
+    """Already-encoded JSON, spliced into a response as is."""
+
+
 @dataclass
 class State:
     config: SandboxConfig
@@ -36,6 +42,25 @@ class State:
         self.oauth = self.oauth or OAuthServer(self.config)
         self.faults = self.faults or Faults(self.config)
         self.limiter = self.limiter or RateLimiter(self.config)
+        self.fragment = lru_cache(maxsize=20_000)(self._fragment)
+        self.prefixes: OrderedDict[tuple[Any, ...], tuple[Iterator[Any], list[Any]]] = OrderedDict()
+
+    def _fragment(self, novel: bool, idx: int, lang: str, viewer: int, clock: int, detail: bool) -> Raw:
+        """Encoded JSON of one work, cached: pages are mostly joins of these."""
+        w = self.world
+        obj = w.novel_obj(w.novel(idx), viewer, lang) if novel else w.illust_obj(w.illust(idx), viewer, lang, detail)
+        return Raw(dumps(obj))
+
+    def prefix(self, key: tuple[Any, ...], make: Callable[[], Iterator[Any]], upto: int) -> list[Any]:
+        """The first `upto` items of a listing, remembered so deep offsets are not re-walked per page."""
+        entry = self.prefixes.pop(key, None) or (make(), [])
+        self.prefixes[key] = entry
+        if len(self.prefixes) > 64:
+            self.prefixes.popitem(last=False)
+        it, items = entry
+        if len(items) < upto:
+            items.extend(islice(it, upto - len(items)))
+        return items[:upto]
 
 
 STATE = web.AppKey("sandbox_state", State)
@@ -63,8 +88,24 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def encode(data: Any) -> bytes:
+    """dumps() that splices Raw fragments found as top-level values or items of top-level lists."""
+    if not isinstance(data, dict) or not any(isinstance(v, (Raw, list)) for v in data.values()):
+        return dumps(data)
+    parts = []
+    for k, v in data.items():
+        if isinstance(v, Raw):
+            enc = bytes(v)
+        elif isinstance(v, list) and v and any(isinstance(x, Raw) for x in v):
+            enc = b"[" + b",".join(x if isinstance(x, Raw) else dumps(x) for x in v) + b"]"
+        else:
+            enc = dumps(v)
+        parts.append(dumps(k) + b":" + enc)
+    return b"{" + b",".join(parts) + b"}"
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=dumps(data), status=status, headers=headers, content_type="application/json",
+    return web.Response(body=encode(data), status=status, headers=headers, content_type="application/json",
                         charset="utf-8")
 
 
@@ -115,11 +156,24 @@ def take(it: Iterator[Any], offset: int, n: int) -> tuple[list[Any], bool]:
     return chunk[:n], len(chunk) > n
 
 
-def offset_page(request: web.Request, it: Iterator[Any], key: str, convert: Callable[[Any], Any],
-                capped: bool = False, extra: dict[str, Any] | None = None, limit: int | None = None) -> web.Response:
+def take_cached(request: web.Request, it: Iterator[Any] | Callable[[], Iterator[Any]], offset: int,
+                n: int) -> tuple[list[Any], bool]:
+    if not callable(it) or hasattr(it, "__next__"):
+        return take(it, offset, n)  # type: ignore[arg-type]
+    st = state(request)
+    key = (request.path, tuple(sorted((k, v) for k, v in request.query.items() if k != "offset")),
+           viewer(request), st.world.clock_advance)
+    chunk = st.prefix(key, it, offset + n + 1)[offset:]
+    return chunk[:n], len(chunk) > n
+
+
+def offset_page(request: web.Request, it: Iterator[Any] | Callable[[], Iterator[Any]], key: str,
+                convert: Callable[[Any], Any], capped: bool = False, extra: dict[str, Any] | None = None,
+                limit: int | None = None) -> web.Response:
+    """One offset-paged list; pass a zero-argument factory as `it` to have deep offsets remembered."""
     offset = offset_param(request, capped)
     n = state(request).config.page_size
-    items, more = take(it, offset, n)
+    items, more = take_cached(request, it, offset, n)
     if limit is not None and offset + n >= limit:
         more = False
     body = {key: [convert(x) for x in items], **(extra or {}),
@@ -127,20 +181,22 @@ def offset_page(request: web.Request, it: Iterator[Any], key: str, convert: Call
     return json_response(body)
 
 
-def illust_json(request: web.Request, w: Any, detail: bool = False) -> dict[str, Any]:
-    return state(request).world.illust_obj(w, viewer(request), lang(request), detail)
+def illust_json(request: web.Request, w: Any, detail: bool = False) -> Raw:
+    st = state(request)
+    return st.fragment(False, w.idx, lang(request), viewer(request), st.world.clock_advance, detail)
 
 
-def novel_json(request: web.Request, w: Any) -> dict[str, Any]:
-    return state(request).world.novel_obj(w, viewer(request), lang(request))
+def novel_json(request: web.Request, w: Any) -> Raw:
+    st = state(request)
+    return st.fragment(True, w.idx, lang(request), viewer(request), st.world.clock_advance, False)
 
 
-def user_preview(request: web.Request, user_id: int) -> dict[str, Any]:
-    world, v = state(request).world, viewer(request)
-    return {"user": world.user_obj(user_id, v),
-            "illusts": [world.illust_obj(w, v, lang(request)) for w in world.latest_works(user_id, "any")],
-            "novels": [world.novel_obj(w, v, lang(request)) for w in world.latest_works(user_id, "novel")],
-            "is_muted": False}
+def user_preview(request: web.Request, user_id: int) -> Raw:
+    world = state(request).world
+    return Raw(encode({"user": world.user_obj(user_id, viewer(request)),
+                       "illusts": [illust_json(request, w) for w in world.latest_works(user_id, "any")],
+                       "novels": [novel_json(request, w) for w in world.latest_works(user_id, "novel")],
+                       "is_muted": False}))
 
 
 def dead_endpoint(request: web.Request) -> web.Response:

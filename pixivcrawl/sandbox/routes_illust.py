@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .api import (compact, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
+from .api import (Raw, compact, encode, novel_json, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
                   offset_param, state, take, viewer)
 from .comments import comments_page, replies_page
 from .images import ugoira_delays, ugoira_frame_count
@@ -114,8 +114,7 @@ async def follow(request: web.Request) -> web.Response:
     restrict = request.query.get("restrict", "public")
     if restrict not in ("public", "private", "all"):
         raise ApiError(400, "", compact({"restrict": ["restrict is invalid"]}))
-    it = world.iter_follow_feed(viewer(request), restrict, novel=False)
-    return offset_page(request, it, "illusts", lambda w: illust_json(request, w))
+    return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=False), "illusts", lambda w: illust_json(request, w))
 
 
 async def series(request: web.Request) -> web.Response:
@@ -152,7 +151,7 @@ async def trending(request: web.Request) -> web.Response:
     return json_response({"trend_tags": trend_tags(request, novel=False)})
 
 
-def trend_tags(request: web.Request, novel: bool) -> list[dict[str, Any]]:
+def trend_tags(request: web.Request, novel: bool) -> list[Raw]:
     from .world import TAGS
 
     world, lg = state(request).world, lang(request)
@@ -163,9 +162,9 @@ def trend_tags(request: web.Request, novel: bool) -> list[dict[str, Any]]:
         w = world.latest_with_tag(i, novel)
         if w is None:
             continue
-        obj = world.novel_obj(w, viewer(request), lg) if novel else illust_json(request, w)
-        out.append({"tag": t.name, "translated_name": (t.tr or {}).get(lg) if lg != "ja" else None,
-                    "novel" if novel else "illust": obj})
+        obj = novel_json(request, w) if novel else illust_json(request, w)
+        out.append(Raw(encode({"tag": t.name, "translated_name": (t.tr or {}).get(lg) if lg != "ja" else None,
+                               "novel" if novel else "illust": obj})))
     return out
 
 

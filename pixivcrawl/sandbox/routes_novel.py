@@ -106,8 +106,7 @@ async def follow(request: web.Request) -> web.Response:
     restrict = request.query.get("restrict", "public")
     if restrict not in ("public", "private", "all"):
         raise ApiError(400, "", compact({"restrict": ["restrict is invalid"]}))
-    it = world.iter_follow_feed(viewer(request), restrict, novel=True)
-    return offset_page(request, it, "novels", lambda w: novel_json(request, w))
+    return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=True), "novels", lambda w: novel_json(request, w))
 
 
 async def recommended(request: web.Request) -> web.Response:

@@ -37,7 +37,7 @@ async def illusts(request: web.Request) -> web.Response:
     if typ not in ("illust", "manga"):
         raise ApiError(400, "", compact({"type": ["type is invalid"]}))
     extra = {"user": world.user_obj(user_id, viewer(request))}
-    return offset_page(request, world.iter_user_works(user_id, typ), "illusts", lambda w: illust_json(request, w),
+    return offset_page(request, lambda: world.iter_user_works(user_id, typ), "illusts", lambda w: illust_json(request, w),
                        extra=extra)
 
 
@@ -45,7 +45,7 @@ async def novels(request: web.Request) -> web.Response:
     world = state(request).world
     user_id = get_user(request)
     extra = {"user": world.user_obj(user_id, viewer(request))}
-    return offset_page(request, world.iter_user_works(user_id, "novel"), "novels", lambda w: novel_json(request, w),
+    return offset_page(request, lambda: world.iter_user_works(user_id, "novel"), "novels", lambda w: novel_json(request, w),
                        extra=extra)
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from ..config import SandboxConfig
-from .rand import (K_AUTHOR, K_DELETED, K_HIDDEN, K_ILLUST, K_NOVEL, K_PAGES, K_POP, K_SERIES, K_TYPE, mix)
+from .rand import K_AUTHOR, K_DELETED, K_ILLUST, K_NOVEL, K_PAGES, K_SERIES, K_TYPE, mix
 from .vocab import AI_PERIOD, R18_PERIOD, R18G_PERIOD, TAGS, Tag
 
 JST = timezone(timedelta(hours=9))
@@ -70,11 +70,11 @@ class WorldCore:
 
     @staticmethod
     def iso(ts: int) -> str:
-        return datetime.fromtimestamp(ts, JST).isoformat()
+        return _iso(ts)
 
     @staticmethod
     def date_path(ts: int) -> str:
-        return datetime.fromtimestamp(ts, JST).strftime("%Y/%m/%d/%H/%M/%S")
+        return _date_path(ts)
 
     def illust_ts(self, idx: int) -> int:
         return self.illust_start + idx * ILLUST_INTERVAL + (idx * 7919) % ILLUST_INTERVAL
@@ -121,23 +121,22 @@ class WorldCore:
 
     # --- works ----------------------------------------------------------------------------
     def _common(self, idx: int, kind: int) -> tuple[bool, str | None, int, int, int]:
-        s = self.seed
-        deleted = mix(s, K_DELETED, kind, idx) % 100 == 0
-        h = mix(s, K_HIDDEN, kind, idx) % 1000
-        hidden = HIDDEN_KINDS[h % 3] if h < 40 and not deleted else None
+        h = mix(self.seed, K_DELETED, kind, idx)  # one hash, several independent bit ranges (see is_deleted)
+        deleted = h % 100 == 0
+        hv = (h >> 8) % 1000
+        hidden = HIDDEN_KINDS[hv % 3] if hv < 40 and not deleted else None
         xr = 2 if idx % R18G_PERIOD == 0 else 1 if idx % R18_PERIOD == 0 else 0
         total = self.n_illusts if kind == K_ILLUST else self.n_novels
         ai = 2 if idx % AI_PERIOD == 0 else 1 if idx >= total * 3 // 10 else 0
-        pop_h = mix(s, K_POP, kind, idx)
-        pop = int(3 * 2 ** ((pop_h % 10_000) / 10_000 * 13))  # 3 .. ~24000, long-tailed
+        pop = int(3 * 2 ** (((h >> 24) % 10_000) / 10_000 * 13))  # 3 .. ~24000, long-tailed
         return deleted, hidden, xr, ai, pop
 
     def _illust(self, idx: int) -> Work:
         s = self.seed
         deleted, hidden, xr, ai, pop = self._common(idx, K_ILLUST)
-        t = mix(s, K_TYPE, idx) % 100
+        hp = mix(s, K_TYPE, idx)
+        t = (hp >> 40) % 100
         typ = "ugoira" if t < 5 else "manga" if t < 20 else "illust"
-        hp = mix(s, K_PAGES, idx)
         if typ == "ugoira":
             pages = 1
         elif typ == "manga":
@@ -164,7 +163,12 @@ class WorldCore:
                     self._nov_auth[r], "jpg", pop // 4 + 1, series_id, k % NOVEL_SERIES_CHUNK + 1 if in_series else 0)
 
     def work_tags(self, idx: int) -> list[Tag]:
-        return [t for t in TAGS if t.has(idx)]
+        out = []
+        for period, by_offset in TAG_GROUPS:
+            t = by_offset.get(idx % period)
+            if t is not None and (t.exclude is None or not t.exclude(idx)):
+                out.append(t)
+        return out
 
     def counts(self, w: Work) -> tuple[int, int]:
         """(total_bookmarks, total_view) at the world clock: they grow every world hour."""
@@ -189,6 +193,30 @@ class WorldCore:
             if w.series_id == series_id:
                 out.append(idx)
         return out
+
+
+def is_deleted(seed: int, kind: int, idx: int) -> bool:
+    return mix(seed, K_DELETED, kind, idx) % 100 == 0
+
+
+@lru_cache(maxsize=1 << 16)
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, JST).isoformat()
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_path(ts: int) -> str:
+    return datetime.fromtimestamp(ts, JST).strftime("%Y/%m/%d/%H/%M/%S")
+
+
+def _groups() -> list[tuple[int, dict[int, Tag]]]:
+    groups: dict[int, dict[int, Tag]] = {}
+    for t in TAGS:
+        groups.setdefault(t.period, {})[t.offset] = t
+    return list(groups.items())
+
+
+TAG_GROUPS = _groups()
 
 
 def _inverse(table: list[int]) -> dict[int, list[int]]:

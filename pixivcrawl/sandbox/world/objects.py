@@ -1,17 +1,32 @@
 """JSON shapes of users, illusts and novels, as the App API serves them."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from .core import WorldCore, Work
+from .core import WorldCore, Work, _date_path
 from .rand import K_ILLUST, K_MISC, K_NOVEL, K_USER, hexhash, mix, rng
-from .vocab import JOBS, NAME_A, NAME_B, REGIONS, TITLE_A, TITLE_B, TOOLS
+from .vocab import JOBS, NAME_A, NAME_B, REGIONS, TITLE_A, TITLE_B, TOOLS, Tag
 
 Json = dict[str, Any]
+SIZES = [(1000, 1414), (1200, 1200), (1920, 1080), (2480, 3508), (800, 600)]
+
+
+@lru_cache(maxsize=1024)
+def _tag_json(t: Tag, lang: str, novel: bool) -> Json:
+    tr = t.tr.get(lang) if (t.tr and lang != "ja") else None
+    item: Json = {"name": t.name, "translated_name": tr}
+    if novel:
+        item["added_by_uploaded_user"] = True
+    return item
 USER_EPOCH = 1_300_000_000  # users "registered" between 2011 and the world's epoch
 
 
 class ObjectsMixin(WorldCore):
+    def __init__(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*a, **kw)
+        self._user_obj = lru_cache(maxsize=8192)(self._user_obj_impl)
+
     # --- URLs -----------------------------------------------------------------------------
     def placeholder(self, name: str) -> str:
         return f"{self.static_base}/common/images/{name}"
@@ -27,7 +42,7 @@ class ObjectsMixin(WorldCore):
         return f"{self.image_base}/user-profile/img/{ts}/{user_id}_{hexhash(self.seed, K_USER, user_id)}{suffix}.jpg"
 
     def illust_urls(self, w: Work, page: int) -> dict[str, str]:
-        ts, b = self.date_path(w.ts), self.image_base
+        ts, b = _date_path(w.ts), self.image_base
         stem = f"{w.id}" if w.type == "ugoira" else f"{w.id}_p{page}"
         return {
             "square_medium": f"{b}/c/360x360_70/img-master/img/{ts}/{stem}_square1200.jpg",
@@ -36,7 +51,7 @@ class ObjectsMixin(WorldCore):
         }
 
     def original_url(self, w: Work, page: int) -> str:
-        ts = self.date_path(w.ts)
+        ts = _date_path(w.ts)
         if w.type == "ugoira":
             return f"{self.image_base}/img-original/img/{ts}/{w.id}_ugoira0.jpg"
         return f"{self.image_base}/img-original/img/{ts}/{w.id}_p{page}.{w.ext}"
@@ -59,6 +74,10 @@ class ObjectsMixin(WorldCore):
         return name, f"user_{hexhash(self.seed, K_USER, 4, user_id, n=6)}{user_id}"
 
     def user_obj(self, user_id: int, viewer: int = 0, detail: bool = False) -> Json:
+        """Shared (cached) dict: callers must not mutate it."""
+        return self._user_obj(user_id, viewer, detail)
+
+    def _user_obj_impl(self, user_id: int, viewer: int = 0, detail: bool = False) -> Json:
         name, account = self.user_name(user_id)
         u: Json = {"id": user_id, "name": name, "account": account,
                    "profile_image_urls": {"medium": self.avatar_url(user_id)}}
@@ -112,14 +131,7 @@ class ObjectsMixin(WorldCore):
         return TITLE_A[i % len(TITLE_A)] + TITLE_B[i % len(TITLE_B)]
 
     def tags_json(self, w: Work, lang: str, novel: bool = False) -> list[Json]:
-        out = []
-        for t in self.work_tags(w.idx):
-            tr = t.tr.get(lang) if (t.tr and lang != "ja") else None
-            item: Json = {"name": t.name, "translated_name": tr}
-            if novel:
-                item["added_by_uploaded_user"] = True
-            out.append(item)
-        return out
+        return [_tag_json(t, lang, novel) for t in self.work_tags(w.idx)]
 
     def series_title(self, series_id: int, novel: bool) -> str:
         r = rng(self.seed, K_MISC, 1, series_id, int(novel))
@@ -130,8 +142,7 @@ class ObjectsMixin(WorldCore):
             return self.limited_obj(w, "unknown")
         if w.hidden:
             return self.limited_obj(w, w.hidden)
-        r = rng(self.seed, K_ILLUST, w.idx)
-        width, height = r.choice([(1000, 1414), (1200, 1200), (1920, 1080), (2480, 3508), (800, 600)])
+        width, height = SIZES[mix(self.seed, K_ILLUST, w.idx) % len(SIZES)]
         title = self.title(w)
         bm, views = self.counts(w)
         if w.pages == 1:

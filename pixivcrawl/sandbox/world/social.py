@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .core import WorldCore, Work
-from .rand import K_BOOKMARK, K_COMMENT, K_FOLLOW, mix
+from .core import WorldCore, Work, is_deleted
+from .rand import K_BOOKMARK, K_COMMENT, K_FOLLOW, K_ILLUST, K_NOVEL, mix
 from .vocab import BOOKMARK_TAGS
 
 KINDS = {("illust", "public"): 0, ("illust", "private"): 1, ("novel", "public"): 2, ("novel", "private"): 3}
@@ -13,6 +13,13 @@ LOGIN_SIZES = {("illust", "public"): 300, ("illust", "private"): 45, ("novel", "
 OTHER_SIZES = {("illust", "public"): 120, ("illust", "private"): 15, ("novel", "public"): 40, ("novel", "private"): 6}
 UNTAGGED = "未分類"  # Pixiv's name for "bookmarks without a tag"
 ILLUST_COMMENT_BASE, NOVEL_COMMENT_BASE, REPLY_BASE = 100_000_000, 300_000_000, 1_000_000_000
+
+
+@lru_cache(maxsize=16)
+def _deleted_pool(seed: int, kind: int, total: int) -> tuple[int, ...]:
+    """Some deleted works (the oldest ones), found once so bookmark lists need no search."""
+    found = [idx for idx in range(min(total, 20_000)) if is_deleted(seed, kind, idx)]
+    return tuple(found[:200])
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +37,8 @@ class SocialMixin(WorldCore):
         self.bookmark_entries = lru_cache(maxsize=512)(self._bookmark_entries)  # type: ignore[method-assign]
         self._bookmarked = lru_cache(maxsize=256)(self._bookmarked_set)
         self._follow_all = lru_cache(maxsize=1024)(self._follow_list)
+        self._following_set = lru_cache(maxsize=256)(self._following_set_impl)
+        self._deleted_pool = lru_cache(maxsize=2)(self._deleted_pool_impl)
 
     # --- bookmarks ------------------------------------------------------------------------
     def _bookmark_entries(self, user_id: int, kind: str, restrict: str) -> list[Bookmark]:
@@ -61,12 +70,11 @@ class SocialMixin(WorldCore):
         return out
 
     def _find_deleted(self, idx: int, novel: bool) -> int:
-        total = self.n_novels if novel else self.n_illusts
-        for j in range(5000):
-            cand = (idx + j) % total
-            if (self.novel(cand) if novel else self.illust(cand)).deleted:
-                return cand
-        return idx
+        pool = self._deleted_pool(novel)
+        return pool[idx % len(pool)] if pool else idx
+
+    def _deleted_pool_impl(self, novel: bool) -> tuple[int, ...]:
+        return _deleted_pool(self.seed, K_NOVEL if novel else K_ILLUST, self.n_novels if novel else self.n_illusts)
 
     def user_bookmarks(self, user_id: int, restrict: str = "public", kind: str = "illust",
                        tag: str | None = None) -> list[int]:
@@ -134,7 +142,10 @@ class SocialMixin(WorldCore):
         return self._follow_all(user_id, "mypixiv")[0]
 
     def is_following(self, viewer: int, user_id: int) -> bool:
-        return user_id in self.following_ids(viewer, "all")
+        return user_id in self._following_set(viewer)
+
+    def _following_set_impl(self, viewer: int) -> frozenset[int]:
+        return frozenset(self.following_ids(viewer, "all"))
 
     # --- comments -------------------------------------------------------------------------
     def comment_count(self, w: Work) -> int:

@@ -8,7 +8,7 @@ from typing import Callable
 TR = dict[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: tags are singletons
 class Tag:
     """Works with index % period == offset carry the tag (so searches can jump, not scan)."""
     name: str
