@@ -36,6 +36,8 @@ def project_settings(**overrides: Any) -> dict[str, Any]:
     settings = Settings()
     settings.setmodule("pixivcrawl.settings", priority="project")
     values = {k: v for k, v in settings.copy_to_dict().items() if k.isupper()}
+    # Copied defaults would look user-set and make Scrapy warn about deprecated names.
+    values.pop("RANDOMIZE_DOWNLOAD_DELAY", None)
     values.update(FAST)
     values.update(overrides)
     return values

@@ -83,6 +83,11 @@ def is_deleted(response: Response) -> bool:
     return response.status == 404 and api.error_of(response.body) is not None
 
 
+def listing_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The meta a listing's next page inherits: ours, not Scrapy's per-download keys."""
+    return {k: v for k, v in meta.items() if k.startswith("pixiv_") or k == "handle_httpstatus_list"}
+
+
 class PixivSpider(scrapy.Spider):
     """Base of every pixivcrawl spider.
 
@@ -100,7 +105,6 @@ class PixivSpider(scrapy.Spider):
         ),
     }
     tokens: TokenManager | None = None
-    api_url: str = ""  # PIXIV_API_URL, set in from_crawler
     incremental: bool = False  # PIXIV_INCREMENTAL
     archive: Archive | None = None  # read access to the archive, in incremental mode
 
@@ -108,6 +112,8 @@ class PixivSpider(scrapy.Spider):
         self.args = self.parse_arguments(kwargs)
         super().__init__(name)
         self.max_pages: int | None = self.args["pages"]
+        # Illusts listed in this crawl that the archive already had (incremental mode only).
+        self.archived_illusts: set[int] = set()
         # Novels whose text this crawl already asked for: one webview per novel.
         self.novel_texts_requested: set[int] = set()
 
@@ -158,12 +164,17 @@ class PixivSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.api_url = crawler.settings["PIXIV_API_URL"].rstrip("/")
         spider.incremental = crawler.settings.getbool("PIXIV_INCREMENTAL")
         if spider.incremental:
             spider.archive = Archive.from_crawler(crawler)
             crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
         return spider
+
+    @property
+    def api_url(self) -> str:
+        # Read when requests are built, not in from_crawler: the sandbox add-on
+        # sets PIXIV_API_URL after the spider is created.
+        return str(self.settings["PIXIV_API_URL"]).rstrip("/")
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.start_listings():
@@ -223,7 +234,7 @@ class PixivSpider(scrapy.Spider):
         return response.request.replace(  # type: ignore[union-attr]
             url=url,
             cb_kwargs=cb_kwargs,
-            meta={**response.meta, "pixiv_page": page + 1},
+            meta={**listing_meta(response.meta), "pixiv_page": page + 1},
         )
 
     async def listing_page(
@@ -233,6 +244,7 @@ class PixivSpider(scrapy.Spider):
         kind: str,
         works: list[dict[str, Any]],
         items: Iterable[Any],
+        /,
         **cb_kwargs: Any,
     ) -> AsyncIterator[Any]:
         """One page of a listing of ``kind`` works: its ``items``, then the next page.
@@ -266,7 +278,10 @@ class PixivSpider(scrapy.Spider):
         available = [w.get("id") for w in works if self._listed_available(kind, w)]
         if not available:
             return True
-        return len(await self.archive.archived_ids(kind, available)) == len(set(available))
+        archived = await self.archive.archived_ids(kind, available)
+        if kind == "illust":
+            self.archived_illusts.update(archived)
+        return len(archived) == len(set(available))
 
     @staticmethod
     def _listed_available(kind: str, work: dict[str, Any]) -> bool:
@@ -281,6 +296,14 @@ class PixivSpider(scrapy.Spider):
         assert self.tokens.account is not None
         return self.tokens.account.user_id
 
+    async def parse_works(self, response: Response, kind: str = "illust") -> AsyncIterator[Any]:
+        """A page of a listing of ``kind`` works (``illusts`` or ``novels``), archived as listed."""
+        data = response.json()
+        works = data.get(f"{kind}s") or []
+        items = self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
+        async for out in self.listing_page(response, data, kind, works, items, kind=kind):
+            yield out
+
     def illust_objects(self, illusts: list[dict[str, Any]]) -> Iterator[ApiObject | scrapy.Request]:
         """The items for the illust objects of a listing or detail page.
 
@@ -288,7 +311,12 @@ class PixivSpider(scrapy.Spider):
         item follows with the metadata, or without it if that request fails.
         """
         for data in illusts:
-            if data.get("type") == "ugoira" and illust_status(data)[0] is WorkStatus.AVAILABLE:
+            # An archived ugoira keeps its ugoira row: an incremental run does not ask again.
+            if (
+                data.get("type") == "ugoira"
+                and illust_status(data)[0] is WorkStatus.AVAILABLE
+                and data.get("id") not in self.archived_illusts
+            ):
                 request = self.api_request(api.UGOIRA_METADATA, {"illust_id": data["id"]}, self.parse_ugoira, illust=data)
                 yield request.replace(errback=self.ugoira_failed)
             else:

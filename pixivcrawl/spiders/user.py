@@ -1,0 +1,67 @@
+"""Users: the profile and the works (illusts, manga, novels) of one or more users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from pixivcrawl import api
+from pixivcrawl.items import ApiObject
+from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
+
+if TYPE_CHECKING:
+    import scrapy
+    from scrapy.http import Response
+
+WORK_TYPES = ("illust", "manga", "novel")
+# /v1/user/detail profile counters, per work type: a zero spares the listing request.
+PROFILE_TOTALS = {"illust": "total_illusts", "manga": "total_manga", "novel": "total_novels"}
+
+
+class UserWorksSpider(PixivSpider):
+    """Base of spiders that archive users' works, each user's listings requested once per crawl."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.users_listed: set[int] = set()
+
+    def user_works_requests(
+        self, user_id: int, types: Iterable[str], profile: dict[str, Any] | None = None
+    ) -> Iterator[scrapy.Request]:
+        """The first page of each of the user's listings, skipping those the profile says are empty."""
+        if user_id in self.users_listed:
+            return
+        self.users_listed.add(user_id)
+        for work_type in types:
+            if profile is not None and profile.get(PROFILE_TOTALS[work_type]) == 0:
+                continue
+            if work_type == "novel":
+                params = {"user_id": user_id, "filter": api.FILTER}
+                yield self.api_request(api.USER_NOVELS, params, self.parse_works, kind="novel")
+            else:
+                params = {"user_id": user_id, "type": work_type, "filter": api.FILTER}
+                yield self.api_request(api.USER_ILLUSTS, params, self.parse_works, kind="illust")
+
+
+class UserSpider(UserWorksSpider):
+    """Archive users' profiles and their works (``type`` illust, manga, novel or all)."""
+
+    name = "user"
+    arguments = {
+        "user_id": Arg("user id or comma list", parse=parse_ids, expects="user ids like 123 or 123,456", required=True),
+        "type": Arg("works to archive", choices=(*WORK_TYPES, "all"), default="all"),
+    }
+
+    def start_listings(self) -> Iterable[scrapy.Request]:
+        for user_id in self.args["user_id"]:
+            params = {"user_id": user_id, "filter": api.FILTER}
+            yield self.detail_request(api.USER_DETAIL, params, self.parse_user, user_id=user_id)
+
+    def parse_user(self, response: Response, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
+        if is_deleted(response):
+            self.logger.warning("user %s: gone (%s)", user_id, (api.error_of(response.body) or {}).get("user_message"))
+            return
+        data = response.json()
+        yield ApiObject("user_detail", data)
+        types = WORK_TYPES if self.args["type"] == "all" else (self.args["type"],)
+        yield from self.user_works_requests(user_id, types, data.get("profile"))
