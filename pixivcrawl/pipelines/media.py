@@ -45,6 +45,16 @@ logger = logging.getLogger(__name__)
 COMMON_IMAGES = "/common/images/"
 
 
+
+def same_image(recorded_url: str, url: str) -> bool:
+    """Whether two image URLs name the same upload.
+
+    The path carries the upload's timestamp, so a re-upload changes it; the host
+    does not matter (mirrors, and the sandbox, serve the same paths elsewhere).
+    """
+    return urlsplit(recorded_url).path == urlsplit(url).path
+
+
 class InvalidFile(FileException):
     """A downloaded body that is not the file: ``retry`` when another download may fix it."""
 
@@ -396,7 +406,7 @@ class PixivFilesPipeline(FilesPipeline):
         self, request: Request, info: MediaPipeline.SpiderInfo, recorded: Recorded | None, path: str
     ) -> StoredFile | None:
         """The archived file at ``path`` if it is this URL's and intact, else None (fetch it)."""
-        if recorded is None or recorded.url != request.url:
+        if recorded is None or not same_image(recorded.url, request.url):
             return None
         stat = await self.stat(path, info)
         if not stat:

@@ -22,6 +22,7 @@ from pixivcrawl.pipelines.media import (
     Recorded,
     Target,
     _setter,
+    same_image,
     file_info,
     stored,
     stored_from_result,
@@ -252,7 +253,7 @@ class UgoiraPipeline(PixivFilesPipeline):
         if not rows:
             return None
         r = rows[0]
-        if r.zip_url != illust.ugoira.zip_url or not r.zip_local_path or r.zip_size is None or not r.zip_sha256:
+        if not same_image(r.zip_url, illust.ugoira.zip_url) or not r.zip_local_path or r.zip_size is None or not r.zip_sha256:
             return None
         url = big_zip_url(r.zip_url) if "1920x1080" in r.zip_local_path else r.zip_url
         zip_file = StoredFile(url=url, local_path=r.zip_local_path, size=r.zip_size, sha256=r.zip_sha256)
