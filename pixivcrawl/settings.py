@@ -25,6 +25,7 @@ ADDONS = {
 ROBOTSTXT_OBEY = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 USER_AGENT = "PixivIOSApp/7.19.1 (iOS 16.7.2; iPhone12,8)"
 
 # Politeness. Pixiv's limit is per account/IP and undocumented; reports see
