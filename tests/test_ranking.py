@@ -111,3 +111,23 @@ def test_bad_mode_exits_non_zero_with_one_line_and_sends_nothing(sandbox: Runnin
     assert lines[0].startswith("pixivcrawl: spider ranking: bad mode='bogus'; expected one of: day, week, month")
     assert sandbox.stats()["requests_total"] == 0
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.slow
+def test_readme_first_command_twice_leaves_the_same_archive_and_downloads_nothing(tmp_path) -> None:
+    first = scrapy_command("crawl", "ranking", "-s", "PIXIV_SANDBOX=true", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    archive = Archive(tmp_path / "data")
+    before = archive.counts(*TABLES)
+    assert before["rankings"] == archive.query("SELECT max(rank) FROM rankings")[0][0] > 0
+    assert archive.query("SELECT count(*) FROM illust_pages WHERE local_path IS NULL AND illust_id IN "
+                         "(SELECT id FROM illusts WHERE status = 'available')")[0][0] == 0
+    files = archive.stored_files()
+    assert files
+
+    second = scrapy_command("crawl", "ranking", "-s", "PIXIV_SANDBOX=true", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert archive.counts(*TABLES) == before
+    assert archive.stored_files() == files
+    assert "'file_status_count/downloaded'" not in second.stderr
+    assert archive.query("SELECT count(*), min(status) FROM crawl_runs") == [(2, "finished")]
