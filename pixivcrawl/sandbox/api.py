@@ -44,6 +44,21 @@ class State:
         self.limiter = self.limiter or RateLimiter(self.config)
         self.fragment = lru_cache(maxsize=20_000)(self._fragment)
         self.prefixes: OrderedDict[tuple[Any, ...], tuple[Iterator[Any], list[Any]]] = OrderedDict()
+        self.pages: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+
+    def cached_page(self, key: tuple[Any, ...]) -> web.Response | None:
+        hit = self.pages.get(key)
+        if hit is None:
+            return None
+        self.pages.move_to_end(key)
+        return web.Response(body=hit[0], content_type=hit[1], charset="utf-8")
+
+    def remember_page(self, key: tuple[Any, ...], resp: web.StreamResponse) -> None:
+        # answers are a pure function of (path+query, viewer, language, world clock): keep recent ones
+        if resp.status == 200 and isinstance(resp, web.Response) and resp.body is not None and len(resp.body) < 1 << 18:
+            self.pages[key] = (bytes(resp.body), resp.content_type)  # type: ignore[arg-type]
+            if len(self.pages) > 512:
+                self.pages.popitem(last=False)
 
     def _fragment(self, novel: bool, idx: int, lang: str, viewer: int, clock: int, detail: bool) -> Raw:
         """Encoded JSON of one work, cached: pages are mostly joins of these."""
@@ -215,7 +230,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     route = request.match_info.route.resource
     st.stats.inc_map("by_route", route.canonical if route is not None else "<unknown>")
     resp = await _answer(request, st, handler)
-    st.stats.inc_map("by_status", str(resp.status))
+    if request.transport is not None and not request.transport.is_closing():  # a reset has no status
+        st.stats.inc_map("by_status", str(resp.status))
     return resp
 
 
@@ -245,8 +261,13 @@ async def _answer(request: web.Request, st: State, handler: Handler) -> web.Stre
             st.stats.inc("auth_failures")
             return json_response(api_oauth_error(problem), 400)
         request[VIEWER] = user_id or 0
+    key = (request.path_qs, request[VIEWER], lang(request), st.world.clock_advance) \
+        if request.method == "GET" and not auth_route else None
+    cached = st.cached_page(key) if key else None
     try:
-        resp = await handler(request)
+        resp = cached or await handler(request)
+        if key and cached is None:
+            st.remember_page(key, resp)
     except ApiError as e:
         resp = json_response(error_body(e.user_message, e.message), e.status)
     except web.HTTPNotFound:

@@ -14,7 +14,8 @@ MAKER = web.AppKey("image_maker", ImageMaker)
 async def serve(request: web.Request) -> web.StreamResponse:
     st: State = request.app[STATE]
     resp = await _serve(request, st)
-    st.stats.inc_map("image_by_status", str(resp.status))
+    if request.transport is not None and not request.transport.is_closing():  # a reset has no status
+        st.stats.inc_map("image_by_status", str(resp.status))
     return resp
 
 

@@ -28,6 +28,8 @@ async def run(api_url: str, requests: int, concurrency: int, mix: str) -> tuple[
             for n in counter:
                 if mix == "detail":
                     path = PATHS[1].format(i=120_000_000 + (n * 7919) % 1_000_000)
+                elif mix == "ranking":
+                    path = PATHS[0].format(d=f"2026-10-{1 + n % 28:02d}") + f"&offset={30 * (n // 28 % 4)}"
                 else:
                     path = PATHS[n % len(PATHS)].format(d=f"2026-10-{1 + n % 28:02d}", i=120_000_000 + (n * 7919) % 1_000_000,
                                                         u=1 + n % 10_000, o=(n * 30) % 3000)
@@ -45,7 +47,7 @@ def main() -> None:
     p.add_argument("--api-url", default="http://127.0.0.1:8700")
     p.add_argument("--requests", type=int, default=5000)
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--mix", choices=["pages", "detail"], default="pages")
+    p.add_argument("--mix", choices=["pages", "detail", "ranking"], default="pages")
     a = p.parse_args()
     if not a.api_url.startswith(("http://127.0.0.1", "http://localhost")):
         raise SystemExit("loadtest only targets a local sandbox")

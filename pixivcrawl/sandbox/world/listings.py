@@ -227,7 +227,9 @@ class ListingsMixin(WorldCore):
 
     def _popular_impl(self, key: tuple) -> list[Work]:  # type: ignore[type-arg]
         words, novel, target, sd, ed, dur, ai, _ = key
-        works = list(self._iter_search(list(words), novel, target, False, sd, ed, dur, ai))
+        # popular_desc ranks the newest 30000 matches only: enough to page past the 5000 cap, and a
+        # sort over 100k works per query would stall the server (Pixiv's own popular sort is opaque)
+        works = list(islice(self._iter_search(list(words), novel, target, False, sd, ed, dur, ai), 30_000))
         works.sort(key=lambda w: (-self.counts(w)[0], -w.idx))
         return works
 
