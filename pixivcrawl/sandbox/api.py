@@ -20,6 +20,7 @@ from .world import World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OFFSET_CAP = 5000
+PAGE_CACHE_BYTES = 32 << 20
 NO_AUTH = ("/auth/", "/web/v1/", "/__")
 ADMIN = ("/__stats", "/__stats/reset", "/__clock")
 
@@ -45,6 +46,7 @@ class State:
         self.fragment = lru_cache(maxsize=20_000)(self._fragment)
         self.prefixes: OrderedDict[tuple[Any, ...], tuple[Iterator[Any], list[Any]]] = OrderedDict()
         self.pages: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+        self.page_bytes = 0
 
     def cached_page(self, key: tuple[Any, ...]) -> web.Response | None:
         hit = self.pages.get(key)
@@ -56,9 +58,12 @@ class State:
     def remember_page(self, key: tuple[Any, ...], resp: web.StreamResponse) -> None:
         # answers are a pure function of (path+query, viewer, language, world clock): keep recent ones
         if resp.status == 200 and isinstance(resp, web.Response) and resp.body is not None and len(resp.body) < 1 << 18:
-            self.pages[key] = (bytes(resp.body), resp.content_type)  # type: ignore[arg-type]
-            if len(self.pages) > 512:
-                self.pages.popitem(last=False)
+            body = bytes(resp.body)  # type: ignore[arg-type]
+            self.pages[key] = (body, resp.content_type)
+            self.page_bytes += len(body)
+            while self.page_bytes > PAGE_CACHE_BYTES or len(self.pages) > 2048:
+                _, (old, _ct) = self.pages.popitem(last=False)
+                self.page_bytes -= len(old)
 
     def _fragment(self, novel: bool, idx: int, lang: str, viewer: int, clock: int, detail: bool) -> Raw:
         """Encoded JSON of one work, cached: pages are mostly joins of these."""

@@ -179,3 +179,30 @@ def test_stats_counts_and_reset(client: Client) -> None:
     s = client.stats()
     assert s["requests_total"] == 2 and s["by_route"] == {"/v1/illust/ranking": 2}
     assert s["by_status"] == {"200": 1, "400": 1} and s["auth_failures"] == 1
+
+
+def test_image_padding_and_latency(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+    sb, c = make_sandbox(image_bytes_min=60_000, latency_api=150, image_width=32, image_height=48)
+    c.refresh()
+    t = time.monotonic()
+    wid = sb.world.ranking("day", "2026-10-20")[0]
+    ill = c.json("/v1/illust/detail", illust_id=wid)["illust"]
+    assert time.monotonic() - t >= 0.15
+    url = ill["meta_single_page"].get("original_image_url") or ill["meta_pages"][0]["image_urls"]["original"]
+    r = requests.get(url, headers=APP_REFERER)
+    assert len(r.content) >= 60_000
+    img = Image.open(io.BytesIO(r.content))
+    assert img.size == (32, 48)
+    img.load()
+
+
+def test_accept_language_picks_translation(client: Client) -> None:
+    wid = next(i for i in client.sb.world.ranking("day", "2026-10-20") if not client.sb.world.illust_by_id(i).hidden)
+    tags = {}
+    for lang in ("en", "zh-CN", "ja"):
+        r = client.http.get(client.sb.api_url + "/v1/illust/detail", params={"illust_id": wid},
+                            headers={"Authorization": f"Bearer {client.token}", "Accept-Language": lang})
+        tags[lang] = [t["translated_name"] for t in r.json()["illust"]["tags"]]
+    assert tags["ja"] == [None] * len(tags["ja"]) and tags["en"] != tags["zh-CN"]
+    r = client.http.get(client.sb.api_url + "/nope", headers={"Accept-Language": "ja"})
+    assert r.json()["error"]["user_message"] == "指定されたエンドポイントは存在しません"
