@@ -33,6 +33,18 @@ def netloc(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+def own_count(request: Request, key: str) -> int:
+    """A per-request counter kept in meta as ``[url, n]``.
+
+    The URL guards against a spider that builds its next page from
+    ``response.meta``: a copied counter belongs to another URL and reads as 0.
+    """
+    value = request.meta.get(key)
+    if isinstance(value, list) and len(value) == 2 and value[0] == request.url:
+        return int(value[1])
+    return 0
+
+
 class PixivAuthMiddleware:
     """Authenticates API calls and keeps the token away from everything else.
 
@@ -60,7 +72,7 @@ class PixivAuthMiddleware:
     ) -> None:
         self.crawler = crawler
         self.api_host = netloc(api_url)
-        self.auth_host = netloc(auth_url)
+        self.auth_url = auth_url
         self.image_hosts = {h.lower() for h in image_hosts}
         self.language = language
         self.tokens = TokenManager(
@@ -97,7 +109,8 @@ class PixivAuthMiddleware:
 
     async def process_request(self, request: Request) -> Response | None:
         host = netloc(request.url)
-        if request.meta.get("pixiv_auth_request") or host == self.auth_host:
+        # Not by host: the token endpoint may share the API host (the sandbox's does).
+        if request.meta.get("pixiv_auth_request") or request.url == self.auth_url:
             return None
         if host == self.api_host:
             await self._authenticate(request)
@@ -139,14 +152,14 @@ class PixivAuthMiddleware:
         if not api.is_oauth_error(api.error_of(response.body)):
             return response
         self.crawler.stats.inc_value("pixivcrawl/auth/token_rejected")
-        retries = request.meta.get("pixiv_token_retries", 0)
+        retries = own_count(request, "pixiv_token_retries")
         if retries >= MAX_TOKEN_RETRIES:
             logger.error("Pixiv keeps rejecting fresh access tokens for %s; giving up on it", request.url)
             return response
         self.tokens.invalidate(token)
         logger.debug("Access token rejected for %s; refreshing and retrying", request.url)
         retry = request.copy()
-        retry.meta["pixiv_token_retries"] = retries + 1
+        retry.meta["pixiv_token_retries"] = [request.url, retries + 1]
         retry.dont_filter = True
         return retry
 

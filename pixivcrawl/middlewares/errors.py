@@ -14,7 +14,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 
 from pixivcrawl import api
-from pixivcrawl.middlewares.auth import netloc
+from pixivcrawl.middlewares.auth import netloc, own_count
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
@@ -146,8 +146,8 @@ class PixivApiErrorMiddleware:
         while (wait := self.paused_until.get(key, 0.0) - time.monotonic()) > 0:
             await asyncio.sleep(wait)
         attempt = request.meta.get("retry_times", 0)
-        if attempt > request.meta.get("pixiv_backed_off", 0):
-            request.meta["pixiv_backed_off"] = attempt
+        if attempt > own_count(request, "pixiv_backed_off"):
+            request.meta["pixiv_backed_off"] = [request.url, attempt]
             await asyncio.sleep(min(self.retry_backoff * 2 ** (attempt - 1), self.retry_backoff_max))
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
@@ -171,7 +171,7 @@ class PixivApiErrorMiddleware:
         stats.inc_value("pixivcrawl/api/rate_limited")
         key = self.slot_key(request)
         self._pause(key, response)
-        tries = request.meta.get("pixiv_rate_limit_retries", 0)
+        tries = own_count(request, "pixiv_rate_limit_retries")
         if tries >= self.rate_limit_retries:
             stats.inc_value("pixivcrawl/api/rate_limit_gave_up")
             logger.error(
@@ -192,7 +192,7 @@ class PixivApiErrorMiddleware:
         )
         assert retry is not None
         retry.meta["retry_times"] = attempt
-        retry.meta["pixiv_rate_limit_retries"] = tries + 1
+        retry.meta["pixiv_rate_limit_retries"] = [request.url, tries + 1]
         return retry
 
     def _pause(self, key: str, response: Response) -> None:
