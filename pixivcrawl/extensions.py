@@ -26,6 +26,8 @@ SECRET_NAME = re.compile(r"token|secret|password|passwd|auth|cookie|session|api_
 INTERRUPTED_REASONS = frozenset({"shutdown", "cancelled", "closespider_timeout", "closespider_itemcount",
                                  "closespider_pagecount", "closespider_timeout_no_item"})
 DB_ROWS_PREFIX = "pixivcrawl/db/rows_upserted/"
+# Attributes Scrapy's Spider sets itself; everything else public came from -a arguments.
+SPIDER_OWN_ATTRIBUTES = frozenset({"name", "start_urls", "allowed_domains", "custom_settings", "crawler", "settings"})
 
 
 def run_status(reason: str) -> str:
@@ -60,7 +62,9 @@ def spider_arguments(spider: Spider) -> dict[str, Any]:
         args = {
             k: v
             for k, v in vars(spider).items()
-            if not k.startswith("_") and isinstance(v, str | int | float | bool | list | tuple | dt.date)
+            if not k.startswith("_")
+            and k not in SPIDER_OWN_ATTRIBUTES
+            and isinstance(v, str | int | float | bool | list | tuple | dt.date)
         }
     return {k: _jsonable(v) for k, v in sorted(args.items()) if v is not None and not SECRET_NAME.search(k)}
 

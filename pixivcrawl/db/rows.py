@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from pixivcrawl.models import (
     Bookmark,
-    Follow,
     Comment,
+    Follow,
     Illust,
     Novel,
     NovelText,
@@ -73,6 +73,8 @@ def user_row(user: User, seen_at: dt.datetime) -> Row:
         "name": user.name,
         "account": user.account,
         "profile_image_url": user.profile_image_url,
+        "profile_image_local_path": user.profile_image_file.local_path if user.profile_image_file else None,
+        "profile_image_sha256": user.profile_image_file.sha256 if user.profile_image_file else None,
         "comment": user.comment,
         "is_followed": user.is_followed,
         "profile": user.profile,
@@ -297,6 +299,7 @@ def _novel_row(novel: Novel, seen_at: dt.datetime) -> Row:
         "text_length": novel.text_length,
         "cover_url": novel.cover_url,
         "cover_local_path": novel.cover_file.local_path if novel.cover_file else None,
+        "cover_sha256": novel.cover_file.sha256 if novel.cover_file else None,
         "total_view": novel.total_view,
         "total_bookmarks": novel.total_bookmarks,
         "total_comments": novel.total_comments,
@@ -393,7 +396,7 @@ def comment_rows(comment: Comment, seen_at: dt.datetime) -> Rows:
                 "work_kind": comment.work_kind,
                 "work_id": comment.work_id,
                 "parent_id": comment.parent_id,
-                "user_id": comment.user.id if comment.user else None,
+                "user_id": comment.user.id if comment.user and comment.user.id else None,
                 "text": comment.text,
                 "stamp_id": comment.stamp_id,
                 "stamp_url": comment.stamp_url,
@@ -404,6 +407,6 @@ def comment_rows(comment: Comment, seen_at: dt.datetime) -> Rows:
             }
         ]
     }
-    if comment.user:
+    if comment.user and comment.user.id:
         rows["users"] = [user_row(comment.user, seen_at)]
     return rows

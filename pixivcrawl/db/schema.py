@@ -57,6 +57,8 @@ class User(SeenMixin, Base):
     name: Mapped[str] = mapped_column(default="")
     account: Mapped[str] = mapped_column(default="", index=True)
     profile_image_url: Mapped[str | None]
+    profile_image_local_path: Mapped[str | None]
+    profile_image_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     comment: Mapped[str | None]
     is_followed: Mapped[bool | None]
     profile: Mapped[dict[str, Any] | None]
@@ -155,6 +157,7 @@ class Novel(SeenMixin, Base):
     text_length: Mapped[int | None]
     cover_url: Mapped[str | None]
     cover_local_path: Mapped[str | None]
+    cover_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     total_view: Mapped[int | None]
     total_bookmarks: Mapped[int | None]
     total_comments: Mapped[int | None]

@@ -67,7 +67,7 @@ SPECS: dict[str, TableSpec] = {
             "name": Merge.NONBLANK,
             "account": Merge.NONBLANK,
             **dict.fromkeys(
-                ("profile_image_url", "comment", "is_followed", "profile", "profile_publicity", "workspace", "detail_fetched_at"),
+                ("profile_image_url", "profile_image_local_path", "profile_image_sha256", "comment", "is_followed", "profile", "profile_publicity", "workspace", "detail_fetched_at"),
                 Merge.COALESCE,
             ),
         },
@@ -98,7 +98,7 @@ SPECS: dict[str, TableSpec] = {
     ),
     "tags": TableSpec(("name",), {"translated_name": Merge.COALESCE}),
     "illust_tags": TableSpec(("illust_id", "tag"), children_of=("illust_id", "illusts")),
-    "novels": TableSpec(("id",), _work_merge("novels", "total_view", "total_bookmarks", "total_comments", "text_length", "cover_local_path")),
+    "novels": TableSpec(("id",), _work_merge("novels", "total_view", "total_bookmarks", "total_comments", "text_length", "cover_local_path", "cover_sha256")),
     "novel_tags": TableSpec(("novel_id", "tag"), children_of=("novel_id", "novels")),
     "novel_texts": TableSpec(("novel_id",)),
     "comments": TableSpec(("id",), {**_SEEN, "text": Merge.NONBLANK}),

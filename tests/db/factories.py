@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from pixivcrawl.models import Illust, StoredFile
 from pixivcrawl.parsing import parse_illust, parse_user_detail
 from pixivcrawl.pipelines.store import StorePipeline
 
+REPO = Path(__file__).resolve().parents[2]
 LIMIT = "https://s.pximg.net/common/images/limit_{}_360.png"
 
 

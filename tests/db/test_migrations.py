@@ -1,0 +1,109 @@
+"""Migrations: from empty, from revision 1 with data, and in step with the models."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from scrapy.exceptions import UsageError
+from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_f_from_coro_f
+
+from pixivcrawl.commands.db import Command
+
+from pixivcrawl.db.engine import create_engine, current_revision, head_revision, include_object, upgrade
+from pixivcrawl.db.rows import Rows, merge_rows, rows_for
+from pixivcrawl.db.schema import Base
+from pixivcrawl.db.upsert import Writer
+from tests.db.factories import REPO, illust, query, store, with_files
+
+
+def test_empty_database_migrates_to_head_and_matches_the_models(db_url: str) -> None:
+    engine = create_engine(db_url)
+    assert current_revision(engine) is None
+    assert upgrade(engine) == (None, head_revision())
+    assert upgrade(engine) == (head_revision(), head_revision())
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+        views = set(sa.inspect(connection).get_view_names())
+    assert {"illust_overview", "novel_overview", "ranking_history", "latest_work_stats"} <= views
+    engine.dispose()
+
+
+@deferred_f_from_coro_f
+async def test_upgrade_from_revision_1_keeps_the_data(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    engine = create_engine(db_url)
+    upgrade(engine, "0001")
+    engine.dispose()
+    # Rows written by revision 1's schema, through the same writer.
+    now = dt.datetime.now(dt.UTC)
+    rows: Rows = {}
+    for item in (with_files(illust(1, title="Summer sea", pages=2)), illust(2, tags=[("空", "sky")])):
+        merge_rows(rows, rows_for(item, now))
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        Writer(engine.dialect).write(connection, rows)
+    engine.dispose()
+    before = {t: query(db_url, f"SELECT count(*) FROM {t}") for t in ("users", "illusts", "illust_pages", "illust_tags")}
+
+    caplog.set_level("INFO", logger="pixivcrawl.db.engine")
+    await store(db_url, [illust(3)])  # the pipeline migrates first
+    assert f"from 0001 to {head_revision()}" in caplog.text
+
+    assert query(db_url, "SELECT count(*) FROM illusts") == [(3,)]
+    assert {t: query(db_url, f"SELECT count(*) FROM {t}") for t in before} == {
+        "users": [(1,)], "illusts": [(3,)], "illust_pages": [(4,)], "illust_tags": [(3,)]
+    }
+    assert query(db_url, "SELECT illust_id, user_name, page_count FROM illust_overview WHERE illust_id = 1") == [
+        (1, "artist", 2)
+    ]
+    if db_url.startswith("sqlite"):
+        # The search index was filled from the rows that were already there.
+        assert query(db_url, "SELECT rowid FROM illusts_fts WHERE illusts_fts MATCH 'sky'") == [(2,)]
+    engine = create_engine(db_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def run_db_command(url: str, action: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, int]:
+    command = Command()
+    command.settings = Settings({"PIXIV_DATABASE_URL": url})
+    command.run([action], argparse.Namespace())
+    return capsys.readouterr().out, command.exitcode
+
+
+def test_db_command_actions(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "revision none (empty database)" in run_db_command(sqlite_url, "current", capsys)[0]
+    assert f"migrated from empty to {head_revision()}" in run_db_command(sqlite_url, "upgrade", capsys)[0]
+    assert "already at" in run_db_command(sqlite_url, "upgrade", capsys)[0]
+    assert "up to date" in run_db_command(sqlite_url, "current", capsys)[0]
+    with pytest.raises(UsageError):
+        run_db_command(sqlite_url, "sideways", capsys)
+
+
+def test_db_command_unreachable_database_masks_the_password(capsys: pytest.CaptureFixture[str]) -> None:
+    command = Command()
+    command.settings = Settings({"PIXIV_DATABASE_URL": "postgresql+psycopg://archive:hunter2@127.0.0.1:9/pixiv"})
+    command.run(["current"], argparse.Namespace())
+    err = capsys.readouterr().err
+    assert command.exitcode == 1
+    assert "archive:***@127.0.0.1:9" in err and "hunter2" not in err
+
+
+def test_scrapy_db_is_a_project_command(sqlite_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "db", "upgrade", "-s", f"PIXIV_DATABASE_URL={sqlite_url}"],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"migrated from empty to {head_revision()}" in result.stdout
