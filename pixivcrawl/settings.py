@@ -59,6 +59,10 @@ DOWNLOADER_MIDDLEWARES = {
     "pixivcrawl.middlewares.PixivAuthMiddleware": 560,
 }
 
+# -s JOBDIR=... resumes a stopped crawl; this dupefilter also makes a crawl
+# that was killed (SIGKILL, OOM) start over instead of skipping lost requests.
+DUPEFILTER_CLASS = "pixivcrawl.jobdir.JobdirDupeFilter"
+
 ITEM_PIPELINES = {
     "pixivcrawl.pipelines.validate.ValidationPipeline": 100,
     "pixivcrawl.pipelines.media.PixivFilesPipeline": 300,
