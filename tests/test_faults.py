@@ -10,6 +10,7 @@ import re
 import sqlite3
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from scrapy import Request
 from scrapy.core.downloader import Slot
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.misc import build_from_crawler
@@ -27,7 +28,7 @@ from scrapy.utils.test import get_crawler
 from pixivcrawl import api
 from pixivcrawl.middlewares import PixivApiErrorMiddleware
 from pixivcrawl.middlewares.errors import error_kind, retry_after
-from pixivcrawl.spiders.base import is_deleted
+from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted
 from pixivcrawl.spiders.ranking import RankingSpider
 from tests.crawl import Archive, RunningSandbox, project_settings
 
@@ -404,3 +405,37 @@ async def test_a_crawl_under_faults_archives_exactly_what_a_clean_crawl_does(fau
         assert stats["pixivcrawl/auth/token_rejected"] > 0 and "pixivcrawl/api/error/oauth" not in stats
     if fault in {"rate_limit_403", "429_retry_after", "rate_limit_window"}:
         assert stats["pixivcrawl/api/rate_limited"] > 0
+
+
+# --- deleted works end to end ---------------------------------------------------------------------
+
+class DetailSpider(PixivSpider):
+    """Illust details by id, recording deleted ones (what the illust spider does, in small)."""
+
+    name = "test_detail"
+    arguments = {"ids": Arg("comma list of illust ids")}
+
+    def start_listings(self) -> Iterator[Request]:
+        for illust_id in self.args["ids"].split(","):
+            yield self.detail_request(api.ILLUST_DETAIL, {"illust_id": illust_id}, self.parse_detail,
+                                      illust_id=int(illust_id))
+
+    def parse_detail(self, response: Response, illust_id: int) -> Iterator[Any]:
+        if is_deleted(response):
+            yield self.deleted_work("illust", illust_id)
+            return
+        yield from self.illust_objects([response.json()["illust"]])
+
+
+@deferred_f_from_coro_f
+async def test_a_deleted_work_is_archived_as_deleted_and_the_crawl_goes_on(sandbox: RunningSandbox, archive: Archive):
+    world = sandbox.server.world
+    deleted = next(world.illust(i).id for i in range(10_000) if world.illust(i).deleted)
+    alive = next(world.illust(i).id for i in range(10_000) if not world.illust(i).deleted and not world.illust(i).hidden)
+    crawler = await run_crawl(DetailSpider, sandbox, archive, settings={"PIXIV_DOWNLOAD_FILES": False},
+                              ids=f"{deleted},{alive}")
+    stats = crawler.stats.get_stats()
+    assert stats["finish_reason"] == "finished"
+    assert stats["pixivcrawl/api/error/not_found"] == 1
+    assert dict(archive.query("SELECT id, status FROM illusts")) == {deleted: "deleted", alive: "available"}
+    assert stats.get("log_count/ERROR", 0) == 0
