@@ -20,7 +20,7 @@ class SeriesSpider(PixivSpider):
     name = "series"
     arguments = {
         "series_id": Arg("series ids, comma-separated", parse=parse_ids, expects="series ids like 123,456", required=True),
-        "type": Arg("kind of series", choices=api.SERIES_TYPES, required=True),
+        "type": Arg("kind of series", choices=api.SERIES_TYPES, expects="illust or novel", required=True),
     }
 
     def start_listings(self) -> Iterable[scrapy.Request]:
