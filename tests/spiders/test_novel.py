@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.test import get_crawler
 
 from pixivcrawl.items import ApiObject
 from pixivcrawl.novel_text import plain_text
@@ -76,8 +77,8 @@ def test_a_novel_seen_twice_in_a_crawl_costs_one_webview() -> None:
     world = World()
     shown = next(w for w in map(world.novel, range(100)) if not (w.deleted or w.hidden))
     hidden = next(w for w in map(world.novel, range(5000)) if w.hidden)
-    spider = NovelSpider(novel_id=str(shown.id))
-    spider.api_url = "http://api.test"
+    crawler = get_crawler(NovelSpider, {"PIXIV_API_URL": "http://api.test"})
+    spider = NovelSpider.from_crawler(crawler, novel_id=str(shown.id))
     objects = [world.novel_obj(shown), world.novel_obj(hidden)]
     first = list(spider.novel_objects(objects))
     again = list(spider.novel_objects(objects))
