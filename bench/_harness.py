@@ -38,6 +38,22 @@ FAST_SLOTS = {
 }
 
 
+#: The sandbox serves at most this many works per (mode, date) ranking (its world's works of a day).
+RANKING_PER_DAY = 10_000
+LAST_DATE = "2026-10-30"  # the sandbox epoch is 2026-11-01
+
+
+def ranking_plan(works: int) -> tuple[int, str]:
+    """(ranking_size, date range) so that ``ranking`` archives ``works`` ranking entries."""
+    import datetime as dt  # noqa: PLC0415
+
+    size = min(works, RANKING_PER_DAY)
+    days = -(-works // size)
+    last = dt.date.fromisoformat(LAST_DATE)
+    first = last - dt.timedelta(days=days - 1)
+    return size, (f"{first}..{last}" if days > 1 else str(last))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,6 +114,11 @@ class SandboxProcess:
         with urllib.request.urlopen(f"{self.api_url}/__stats", timeout=10) as response:  # noqa: S310
             return json.load(response)
 
+    def cpu_seconds(self) -> float:
+        """User + sys CPU seconds the sandbox process has used so far (from /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.api_url}/__stats/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310
@@ -145,7 +166,13 @@ class Measured:
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0
+        return self.returncode == 0 and not self.extra.get("timed_out")
+
+    @property
+    def status(self) -> str:
+        if self.extra.get("timed_out"):
+            return f"TIMED OUT after {self.wall:.0f} s (killed)"
+        return "ok" if self.returncode == 0 else f"exit {self.returncode}"
 
 
 def run_measured(args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path = REPO,
@@ -157,13 +184,16 @@ def run_measured(args: Sequence[str], *, env: dict[str, str] | None = None, cwd:
         start = time.perf_counter()
         proc = subprocess.Popen(list(args), cwd=cwd, env=full_env, stdout=out, stderr=err)
         deadline = start + timeout
+        timed_out = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
+                # SIGKILL: a livelocked event loop never runs a SIGTERM handler.
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
+                timed_out = True
                 break
             time.sleep(0.02)
         wall = time.perf_counter() - start
@@ -177,6 +207,7 @@ def run_measured(args: Sequence[str], *, env: dict[str, str] | None = None, cwd:
             maxrss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
+            extra={"timed_out": timed_out},
         )
 
 

@@ -37,22 +37,27 @@ def child_json(m: h.Measured) -> dict:
 
 def metadata(works: int) -> int:
     print(f"Metadata-only throughput: one ranking of {works:,} works, sandbox in its own process, no latency.")
-    with h.SandboxProcess(ranking_size=works) as sandbox:
+    size, dates = h.ranking_plan(works)
+    print(f"(ranking_size {size:,}, date={dates}; a work is a ranking entry: its illust, user, tags and pages)")
+    with h.SandboxProcess(ranking_size=size) as sandbox:
         with h.workdir() as wd:
             raw = h.run_measured([h.PYTHON, str(h.BENCH / "raw_baseline.py"), "--api", sandbox.api_url,
-                                  "--db", str(wd / "raw.db"), "--date", DATE])
+                                  "--db", str(wd / "raw.db"), "--date", dates])
             raw_rows = {t: h.db_count(wd / "raw.db", t) for t in TABLES}
-        raw_works = raw_rows["illusts"] or 0
+        raw_works = raw_rows["rankings"] or 0
         sandbox.reset()
+        sandbox_cpu = sandbox.cpu_seconds()
         with h.workdir() as wd:
-            crawl = h.run_crawl("ranking", sandbox, wd, spider_args={"date": DATE})
+            # At least 50 works/s, or it is reported as hung.
+            crawl = h.run_crawl("ranking", sandbox, wd, spider_args={"date": dates}, timeout=max(180, works / 50))
             rows = {t: h.db_count(wd / "pixiv.db", t) for t in TABLES}
-        crawl_works = rows["illusts"] or 0
+        crawl_works = rows["rankings"] or 0
         api_requests = sandbox.stats()["by_route"].get("/v1/illust/ranking", 0)
+        sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
     if not raw.ok:
         print("raw baseline failed:", h.fail_note(raw))
     if not crawl.ok or crawl_works < works:
-        print(f"crawl: exit {crawl.returncode}, {crawl_works} works archived:", h.fail_note(crawl))
+        print(f"crawl: {crawl.status}, {crawl_works} works archived:", h.fail_note(crawl))
 
     def line(name: str, m: h.Measured, n: int) -> list:
         wps = n / m.wall if m.wall and n else None
@@ -70,17 +75,19 @@ def metadata(works: int) -> int:
     wps = a[3] or 0
     print(f"\nTargets: >= 3,000 works/s: {'met' if wps >= 3000 else 'MISSED'} ({wps:,} works/s); "
           f"CPU per work within 3x of raw: {'met' if a[4] and b[4] and a[4] <= 3 * b[4] else 'MISSED'} "
-          f"({h.ratio(a[4], b[4])}). API requests: {api_requests} (floor {-(-works // 30)}).")
+          f"({h.ratio(a[4], b[4])}). API requests: {api_requests} (floor {-(-works // 30)}). "
+          f"Sandbox CPU during the crawl: {sandbox_cpu:.1f} s. Crawl: {crawl.status}.")
     return 0
 
 
-def with_files(works: int) -> int:
+def with_files(works: int, ugoira_format: str) -> int:
     knobs = {"ranking_size": works, "latency_api": 50, "latency_image": 20, "image_width": 1200,
              "image_height": 1200, "image_bytes_min": 300_000}
     print(f"Throughput with files: {works:,} works, originals 1200x1200 >= 300 KB, latency 50 ms API / 20 ms images.")
     with h.SandboxProcess(**knobs) as sandbox:
         with h.workdir() as wd:
-            crawl = h.run_crawl("ranking", sandbox, wd, spider_args={"date": DATE}, files=True)
+            crawl = h.run_crawl("ranking", sandbox, wd, spider_args={"date": DATE}, files=True,
+                                settings={"PIXIV_UGOIRA_FORMAT": ugoira_format}, timeout=max(300, works))
             crawl_works = h.db_count(wd / "pixiv.db", "illusts") or 0
             crawl_files, crawl_bytes = h.files_in(wd / "files")
         crawl_stats = sandbox.stats()
@@ -92,13 +99,13 @@ def with_files(works: int) -> int:
         px_works = child_json(px).get("works", 0)
     for name, m in (("crawl", crawl), ("pixivpy", px)):
         if not m.ok:
-            print(f"{name} failed (exit {m.returncode}):", h.fail_note(m))
+            print(f"{name} failed ({m.status}):", h.fail_note(m))
 
     def line(name: str, m: h.Measured, n: int, f: int, size: int) -> list:
         return [name, n, f, round(size / 2**20), f"{m.wall:.1f}", round(n / m.wall, 1), round(f / m.wall, 1),
                 round(m.cpu, 1), round(m.maxrss_mb)]
 
-    a = line("pixivcrawl `ranking`", crawl, crawl_works, crawl_files, crawl_bytes)
+    a = line(f"pixivcrawl `ranking` (ugoira {ugoira_format})", crawl, crawl_works, crawl_files, crawl_bytes)
     b = line("pixivpy3 (README way)", px, px_works, px_files, px_bytes)
     h.print_table(
         f"With files, {works:,} works ({h.machine()})",
@@ -119,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", action="store_true", help="also run the with-files comparison against pixivpy3")
     parser.add_argument("--file-works", type=int, default=1000, help="works in the files run (default 1000)")
     parser.add_argument("--only-files", action="store_true", help="skip the metadata run")
+    parser.add_argument("--ugoira-format", default="zip",
+                        help="PIXIV_UGOIRA_FORMAT of the files run (default zip: pixivpy3 converts nothing either)")
     args = parser.parse_args(argv)
     reason = h.sandbox_available()
     if reason:
@@ -132,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only_files:
         metadata(works)
     if args.files or args.only_files:
-        with_files(file_works)
+        with_files(file_works, args.ugoira_format)
     return 0
 
 

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--mode", default="day")
-    parser.add_argument("--date", required=True)
+    parser.add_argument("--date", required=True, help="YYYY-MM-DD or START..END (one ranking per date)")
     parser.add_argument("--works", type=int, default=0, help="stop after this many works (0: the whole ranking)")
     parser.add_argument("--refresh-token", default="sandbox-refresh-token")
     parser.add_argument("--batch", type=int, default=500)
@@ -124,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
                "User-Agent": "PixivIOSApp/7.19.1 (iOS 16.7.2; iPhone12,8)"}
     db = sqlite3.connect(args.db)
     db.executescript(SCHEMA)
-    path = "/v1/illust/ranking?" + urlencode({"mode": args.mode, "filter": "for_ios", "date": args.date})
+    start_s, _, end_s = args.date.partition("..")
+    first = dt.date.fromisoformat(start_s)
+    last = dt.date.fromisoformat(end_s) if end_s else first
+    dates = [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
     works = requests = 0
     pending: dict[str, list[tuple]] = {k: [] for k in UPSERTS}
     pending_works = 0
@@ -137,29 +140,35 @@ def main(argv: list[str] | None = None) -> int:
                     db.executemany(sql, pending[table])
                     pending[table].clear()
 
-    while path:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
-        requests += 1
-        if response.status != 200:
-            print(f"HTTP {response.status} on {path}: {body[:200]!r}", file=sys.stderr)
-            return 1
-        data = json.loads(body)
-        illusts = data.get("illusts") or []
-        seen = dt.datetime.now(dt.UTC).isoformat()
-        for table, rows in rows_of(illusts, args.mode, args.date, works + 1, seen).items():
-            pending[table].extend(rows)
-        works += len(illusts)
-        pending_works += len(illusts)
-        if pending_works >= args.batch:
-            flush()
-            pending_works = 0
-        next_url = data.get("next_url")
-        if not next_url or (args.works and works >= args.works):
+    for date in dates:
+        rank = 0
+        path = "/v1/illust/ranking?" + urlencode({"mode": args.mode, "filter": "for_ios", "date": date})
+        if args.works and works >= args.works:
             break
-        parts = urlsplit(next_url)
-        path = f"{parts.path}?{parts.query}"
+        while path:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            requests += 1
+            if response.status != 200:
+                print(f"HTTP {response.status} on {path}: {body[:200]!r}", file=sys.stderr)
+                return 1
+            data = json.loads(body)
+            illusts = data.get("illusts") or []
+            seen = dt.datetime.now(dt.UTC).isoformat()
+            for table, rows in rows_of(illusts, args.mode, date, rank + 1, seen).items():
+                pending[table].extend(rows)
+            works += len(illusts)
+            rank += len(illusts)
+            pending_works += len(illusts)
+            if pending_works >= args.batch:
+                flush()
+                pending_works = 0
+            next_url = data.get("next_url")
+            if not next_url or (args.works and works >= args.works):
+                break
+            parts = urlsplit(next_url)
+            path = f"{parts.path}?{parts.query}"
     flush()
     db.close()
     elapsed = time.perf_counter() - start
