@@ -109,8 +109,12 @@ class WorldCore:
         table = []
         for r in range(residues):
             h = mix(self.seed, K_AUTHOR, salt, r)
-            # every 50th residue goes to one of the first 20 users: a few prolific artists
-            table.append(1 + h % min(20, self.n_users) if r % 50 == 0 else 1 + h % self.n_users)
+            if r == 0 and self.user_exists(self.config.login_user_id):
+                table.append(self.config.login_user_id)  # the logged-in account has works of each kind
+            elif r % 50 == 0:  # every 50th residue goes to one of the first 20 users: a few prolific artists
+                table.append(1 + h % min(20, self.n_users))
+            else:
+                table.append(1 + h % self.n_users)
         return table
 
     def illust_residues(self, user_id: int) -> list[int]:
