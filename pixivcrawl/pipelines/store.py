@@ -114,19 +114,19 @@ class StorePipeline:
 
     async def _flush_buffer(self) -> None:
         # Bounded pipelining: the crawl waits rather than buffering without limit.
+        # Batches finish in order (one database thread), so the oldest is first.
+        # Awaiting a finished task does not yield to the loop: pop it, never spin on it.
         while len(self._in_flight) >= self.max_batches_in_flight:
-            await self._in_flight[0]
+            await self._in_flight.pop(0)
         if self._buffer:
             batch, self._buffer = self._buffer, []
-            task = asyncio.ensure_future(self._write(batch))
-            self._in_flight.append(task)
-            task.add_done_callback(self._in_flight.remove)
+            self._in_flight.append(asyncio.ensure_future(self._write(batch)))
 
     async def flush(self) -> None:
         """Write everything buffered so far and wait until it is written."""
         await self._flush_buffer()
         while self._in_flight:
-            await self._in_flight[-1]
+            await self._in_flight.pop(0)
 
     async def _flush_periodically(self) -> None:
         while True:
