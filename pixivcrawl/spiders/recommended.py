@@ -1,0 +1,47 @@
+"""Recommendations: the works Pixiv recommends to the logged-in account."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from pixivcrawl import api
+from pixivcrawl.spiders.base import Arg, PixivSpider
+
+if TYPE_CHECKING:
+    import scrapy
+    from scrapy.http import Response
+
+
+class RecommendedSpider(PixivSpider):
+    """Archive Pixiv's recommendations (illusts, manga or novels) and the ranking works shown with them."""
+
+    name = "recommended"
+    # Pixiv's next_url can list the works viewed so far (viewed[N]=...), past Scrapy's 2083 limit.
+    custom_settings = {"URLLENGTH_LIMIT": 0}
+    arguments = {
+        "type": Arg("works to archive", choices=("illust", "novel"), default="illust"),
+        "content_type": Arg("illust or manga (type=illust only)", choices=api.CONTENT_TYPES, default="illust"),
+    }
+
+    def start_listings(self) -> Iterable[scrapy.Request]:
+        if self.args["type"] == "novel":
+            params = {"include_ranking_novels": "true", "filter": api.FILTER}
+            yield self.api_request(api.NOVEL_RECOMMENDED, params, self.parse_recommended, kind="novel")
+            return
+        params = {
+            "content_type": self.args["content_type"],
+            "include_ranking_label": "true",
+            "include_ranking_illusts": "true",
+            "filter": api.FILTER,
+        }
+        yield self.api_request(api.ILLUST_RECOMMENDED, params, self.parse_recommended, kind="illust")
+
+    async def parse_recommended(self, response: Response, kind: str) -> AsyncIterator[Any]:
+        data = response.json()
+        works = data.get(f"{kind}s") or []
+        # The first page also carries a few ranking works: whole objects, archived like the rest.
+        shown = works + (data.get(f"ranking_{kind}s") or [])
+        items = self.illust_objects(shown) if kind == "illust" else self.novel_objects(shown)
+        async for out in self.listing_page(response, data, kind, works, items, kind=kind):
+            yield out
