@@ -49,6 +49,9 @@ def create_engine(url: str | sa.URL, **kwargs: Any) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        # An unroutable host would otherwise hang the crawl's start for minutes.
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
     return sa.create_engine(url, **kwargs)
 
 

@@ -189,7 +189,7 @@ class Writer:
         for name, spec in SPECS.items():
             table_rows = dedupe(spec, rows.get(name) or [])
             if spec.children_of:
-                self._delete_children(connection, name, spec, rows)
+                table_rows = self._sync_children(connection, name, spec, rows, table_rows)
             if spec.append_on_change:
                 table_rows = self._changed_stats(connection, table_rows)
             if table_rows:
@@ -214,15 +214,34 @@ class Writer:
         # which measured faster than compiling a multi-row VALUES per batch.
         connection.execute(stmt, rows)
 
-    def _delete_children(self, connection: Connection, name: str, spec: TableSpec, rows: Rows) -> None:
+    def _sync_children(
+        self, connection: Connection, name: str, spec: TableSpec, rows: Rows, new_rows: list[Row]
+    ) -> list[Row]:
+        """Make each parent's children exactly ``new_rows``; returns the rows still to upsert.
+
+        Children that did not change are not rewritten, so a re-crawl costs no
+        writes (nor search-index triggers) for them.
+        """
         assert spec.children_of is not None
         column, parent = spec.children_of
         # Only a parent seen available speaks for its children; placeholders list none.
         parents = sorted({r["id"] for r in rows.get(parent) or [] if r.get("status", "available") == "available"})
         table = TABLES[name]
+        existing: dict[tuple[Any, ...], Row] = {}
         for start in range(0, len(parents), self._max_variables):
-            ids = parents[start : start + self._max_variables]
-            connection.execute(table.delete().where(table.c[column].in_(ids)))
+            query = sa.select(table).where(table.c[column].in_(parents[start : start + self._max_variables]))
+            for found in connection.execute(query).mappings():
+                existing[tuple(found[c] for c in spec.key)] = dict(found)
+        wanted = {tuple(r[c] for c in spec.key): r for r in new_rows}
+        stale = [dict(zip(spec.key, key, strict=True)) for key in existing if key not in wanted]
+        if stale:
+            where = sa.and_(*(table.c[c] == sa.bindparam(f"k_{c}") for c in spec.key))
+            connection.execute(table.delete().where(where), [{f"k_{c}": v for c, v in k.items()} for k in stale])
+        return [
+            row
+            for key, row in wanted.items()
+            if key not in existing or any(existing[key][c] != v for c, v in row.items())
+        ]
 
     def _changed_stats(self, connection: Connection, rows: list[Row]) -> list[Row]:
         """The stats rows whose counts differ from the work's latest row (NULLs carried forward)."""

@@ -112,12 +112,16 @@ class StorePipeline:
             await self._flush_buffer()
         return item
 
+    async def _wait_in_flight(self, at_most: int) -> None:
+        while True:
+            self._in_flight = [task for task in self._in_flight if not task.done()]
+            if len(self._in_flight) <= at_most:
+                return
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+
     async def _flush_buffer(self) -> None:
         # Bounded pipelining: the crawl waits rather than buffering without limit.
-        # Batches finish in order (one database thread), so the oldest is first.
-        # Awaiting a finished task does not yield to the loop: pop it, never spin on it.
-        while len(self._in_flight) >= self.max_batches_in_flight:
-            await self._in_flight.pop(0)
+        await self._wait_in_flight(self.max_batches_in_flight - 1)
         if self._buffer:
             batch, self._buffer = self._buffer, []
             self._in_flight.append(asyncio.ensure_future(self._write(batch)))
@@ -125,8 +129,7 @@ class StorePipeline:
     async def flush(self) -> None:
         """Write everything buffered so far and wait until it is written."""
         await self._flush_buffer()
-        while self._in_flight:
-            await self._in_flight.pop(0)
+        await self._wait_in_flight(0)
 
     async def _flush_periodically(self) -> None:
         while True:
