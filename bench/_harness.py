@@ -346,8 +346,10 @@ def machine() -> str:
         scrapy_version = scrapy.__version__
     except ImportError:
         scrapy_version = "?"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, Scrapy {scrapy_version}, "
-            f"{platform.system()} {platform.release()}")
+            f"{platform.system()} {platform.release()}; load average {load} (other work on the machine skews wall "
+            f"times; CPU s are the child's own)")
 
 
 def fail_note(m: Measured) -> str:

@@ -62,14 +62,16 @@ def metadata(works: int) -> int:
     def line(name: str, m: h.Measured, n: int) -> list:
         wps = n / m.wall if m.wall and n else None
         cpu_k = m.cpu / n * 1000 if n else None
-        return [name, n, f"{m.wall:.1f}", wps and round(wps), cpu_k and round(cpu_k, 2), round(m.maxrss_mb)]
+        per_cpu = n / m.cpu if m.cpu and n else None
+        return [name, n, f"{m.wall:.1f}", wps and round(wps), cpu_k and round(cpu_k, 2), per_cpu and round(per_cpu),
+                round(m.maxrss_mb)]
 
     a, b = line("pixivcrawl `ranking`", crawl, crawl_works), line("raw baseline", raw, raw_works)
     h.print_table(
         f"Metadata only, {works:,} works ({h.machine()})",
-        ["program", "works", "wall s", "works/s", "CPU s / 1k works", "peak RSS MB"],
+        ["program", "works", "wall s", "works/s", "CPU s / 1k works", "works per CPU s", "peak RSS MB"],
         [a, b, ["**pixivcrawl / raw**", "", h.ratio(crawl.wall, raw.wall), h.ratio(a[3], b[3]),
-                h.ratio(a[4], b[4]), h.ratio(a[5], b[5])]],
+                h.ratio(a[4], b[4]), h.ratio(a[5], b[5]), h.ratio(a[6], b[6])]],
     )
     h.print_table("Rows written", ["table", "pixivcrawl", "raw baseline"], [[t, rows[t], raw_rows[t]] for t in TABLES])
     wps = a[3] or 0
