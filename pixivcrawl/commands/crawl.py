@@ -60,4 +60,7 @@ class Command(ScrapyCrawlCommand):
             reason = None
         if self.crawler_process.bootstrap_failed or reason not in SUCCESS_REASONS:
             self.exitcode = 1
-            logger.error("Crawl failed: %s", reason or "it did not start (see the errors above)")
+            if reason == "shutdown":
+                logger.error("Crawl interrupted (shutdown): run it again with the same JOBDIR to resume")
+            else:
+                logger.error("Crawl failed: %s", reason or "it did not start (see the errors above)")

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
     from pixivcrawl.auth import TokenManager
 
+#: Meta keys of a listing request that its next page keeps.
+LISTING_META_KEYS = ("pixiv_page", "handle_httpstatus_list")
+
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
@@ -84,8 +87,9 @@ def is_deleted(response: Response) -> bool:
 
 
 def listing_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """The meta a listing's next page inherits: ours, not Scrapy's per-download keys."""
-    return {k: v for k, v in meta.items() if k.startswith("pixiv_") or k == "handle_httpstatus_list"}
+    """The meta a listing's next page inherits: not Scrapy's per-download keys, nor
+    the middlewares' per-request retry counters, only what the listing itself set."""
+    return {k: meta[k] for k in LISTING_META_KEYS if k in meta}
 
 
 class PixivSpider(scrapy.Spider):
