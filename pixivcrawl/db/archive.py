@@ -53,9 +53,11 @@ class Archive:
         return cls.from_url(crawler.settings["PIXIV_DATABASE_URL"])
 
     def archived_ids_sync(self, kind: str, ids: Iterable[int]) -> set[int]:
+        if kind not in WORK_TABLES:
+            raise ValueError(f"kind must be one of {sorted(WORK_TABLES)}, not {kind!r}")
         ids = list(ids)
         with self.engine.connect() as connection:
-            if not sa.inspect(connection).has_table(WORK_TABLES.get(kind, kind)):
+            if not sa.inspect(connection).has_table(WORK_TABLES[kind]):
                 return set()
             return archived_ids(connection, kind, ids)
 
