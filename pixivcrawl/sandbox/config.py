@@ -86,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: bool = True) -> Non
     group = parser.add_argument_group("Sandbox options")
     for f in dataclasses.fields(SandboxConfig):
         flag = "--" + f.name.replace("_", "-")
-        help = f"{f.metadata['help']} (default: {f.default}; setting {SETTING_PREFIX}{f.name.upper()})"
+        help = f"{f.metadata['help']} [default {f.default}, setting {SETTING_PREFIX}{f.name.upper()}]"
         group.add_argument(flag, dest=f.name, type=type(f.default), default=f.default if defaults else None,
                            choices=f.metadata["choices"], help=help.replace("%", "%%"))
 
