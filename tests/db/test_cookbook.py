@@ -1,4 +1,4 @@
-"""Every query of docs/cookbook.md, run on an archive built from known items."""
+"""Every query of the README's SQL cookbook, run on an archive built from known items."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pixivcrawl.db.upsert import Writer
 from pixivcrawl.models import RankingEntry
 from tests.db.factories import age, deleted_illust, hidden_illust, illust, query, store, user_detail, with_files
 
-COOKBOOK = Path(__file__).resolve().parents[2] / "docs" / "cookbook.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"```sql(?: (sqlite|postgresql))?\n(.*?)```", re.DOTALL)
 TODAY = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 MONTH = TODAY.strftime("%Y-%m")
@@ -47,7 +47,9 @@ EXPECTED: dict[str, list[tuple[Any, ...]]] = {
 def cookbook() -> dict[str, dict[str, str]]:
     """heading -> {dialect: query}; a plain ```sql block serves both."""
     recipes: dict[str, dict[str, str]] = {}
-    for section in COOKBOOK.read_text(encoding="utf-8").split("\n## ")[1:]:
+    text = README.read_text(encoding="utf-8")
+    cookbook_text = text.split("<!-- cookbook -->", 1)[1].split("<!-- /cookbook -->", 1)[0]
+    for section in cookbook_text.split("\n### ")[1:]:
         heading, body = section.split("\n", 1)
         queries: dict[str, str] = {}
         for dialect, sql in BLOCK.findall(body):
