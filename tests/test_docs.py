@@ -44,3 +44,14 @@ def test_every_spider_argument_is_documented() -> None:
         row = next(line for line in section.splitlines() if line.startswith(f"| `{name}`"))
         for arg in cls.arguments:
             assert f"`{arg}`" in row, f"argument {arg} of {name} missing from its README row"
+
+
+def test_every_table_and_column_is_documented() -> None:
+    from pixivcrawl.db.schema import Base
+
+    section = README.split("<!-- tables -->", 1)[1].split("\n\n", 1)[0]
+    entries = dict(re.findall(r"^- `([a-z_]+)`: (.*)$", section, flags=re.MULTILINE))
+    for table in Base.metadata.sorted_tables:
+        assert table.name in entries, f"table {table.name} missing from the README"
+        for column in table.columns:
+            assert f"`{column.name}`" in entries[table.name], f"{table.name}.{column.name} undocumented"
