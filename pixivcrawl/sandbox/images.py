@@ -55,7 +55,9 @@ class ImageMaker:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
             for i in range(ugoira_frame_count(illust_id)):
-                z.writestr(f"{i:06d}.jpg", self._image((illust_id, 1000 + i), "jpg", size))
+                # A fixed timestamp: the same work must give the same zip bytes (and sha256) every time.
+                entry = zipfile.ZipInfo(f"{i:06d}.jpg", date_time=(2026, 1, 1, 0, 0, 0))
+                z.writestr(entry, self._image((illust_id, 1000 + i), "jpg", size))
         return buf.getvalue()
 
 
