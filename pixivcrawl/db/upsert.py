@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pixivcrawl.db.schema import TABLES
+from pixivcrawl.db.search import sync_search
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -179,6 +180,7 @@ class Writer:
         self._insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         self._max_variables = _max_variables(dialect)
         self._statements: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._search_index: bool | None = None
 
     def write(self, connection: Connection, rows: Rows) -> dict[str, int]:
         """Upsert ``rows``; returns the number of rows written per table."""
@@ -195,6 +197,10 @@ class Writer:
             if table_rows:
                 self._upsert(connection, TABLES[name], spec, table_rows)
                 written[name] = len(table_rows)
+        if self._search_index is None:  # an archive older than revision 0003 has no search queue
+            self._search_index = self.dialect.name == "sqlite" and sa.inspect(connection).has_table("search_dirty")
+        if self._search_index:
+            sync_search(connection)
         return written
 
     def _upsert(self, connection: Connection, table: sa.Table, spec: TableSpec, rows: list[Row]) -> None:
