@@ -199,3 +199,27 @@ def test_stat_reports_the_size_without_reading_the_file(tmp_path: Path, monkeypa
     stat: dict[str, Any] = dict(store.stat_file("1/2_p0.png", None))  # type: ignore[arg-type]
     assert stat["size"] == 123
     assert store.stat_file("1/missing.png", None) == {}  # type: ignore[arg-type]
+
+
+def test_partial_downloads_of_a_killed_crawl_are_removed_but_live_ones_kept(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    host = socket.gethostname()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    stale = tmp_path / ".incoming" / f"{host}-{dead.stdout.strip()}"
+    live = tmp_path / ".incoming" / f"{host}-{os.getppid()}"
+    for folder in (stale, live):
+        folder.mkdir(parents=True)
+        (folder / "1_p0.png.abcd.tmp").write_bytes(b"part")
+    store = AtomicFSFilesStore(str(tmp_path))
+    assert not stale.exists()
+    assert live.exists()
+    target = tmp_path / "1" / "1_p0.png"
+    target.parent.mkdir()
+    store.staging.mkdir()
+    write_atomically(target, b"whole", store.staging)
+    assert target.read_bytes() == b"whole"
+    assert list(store.staging.iterdir()) == []

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import io
 import logging
 import os
 import re
 import secrets
+import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -85,10 +88,14 @@ def image_facts(body: bytes) -> Facts:
     return Facts(len(body), hashlib.sha256(body).hexdigest(), width, height)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` so that readers see the old file or the whole new one, never a part."""
+def write_atomically(path: Path, data: bytes, staging: Path | None = None) -> None:
+    """Write ``path`` so that readers see the old file or the whole new one, never a part.
+
+    The temporary file is written in ``staging`` (default: beside ``path``), which
+    must be on the same filesystem for the rename to be atomic.
+    """
     # A unique temp name: several workers may share one FILES_STORE.
-    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = (staging or path.parent) / f"{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         with tmp.open("wb") as f:
             f.write(data)
@@ -100,12 +107,40 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-class AtomicFSFilesStore(FSFilesStore):
-    """FSFilesStore that writes ``<name>.<random>.tmp`` then renames it, off the reactor thread.
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    ``stat_file`` reports the size and never reads the file (Scrapy's computes an
-    MD5 of every archived file on every run).
+
+class AtomicFSFilesStore(FSFilesStore):
+    """FSFilesStore that writes a temporary file, then renames it, off the reactor thread.
+
+    Temporary files live in ``<FILES_STORE>/.incoming/<host>-<pid>/``, one folder
+    per crawl process, so the archive itself never holds a partial file. A crawl
+    killed outright (SIGKILL) leaves its folder behind; the next crawl on the same
+    host removes the folders of processes that are gone. ``stat_file`` reports the
+    size and never reads the file (Scrapy's computes an MD5 of every archived file
+    on every run).
     """
+
+    STAGING = ".incoming"
+
+    def __init__(self, basedir: str | os.PathLike[str]) -> None:
+        super().__init__(basedir)
+        root = Path(self.basedir) / self.STAGING
+        host = socket.gethostname()
+        self.staging = root / f"{host}-{os.getpid()}"
+        if root.is_dir():
+            for folder in root.glob(f"{glob.escape(host)}-*"):
+                pid = folder.name.rsplit("-", 1)[1]
+                if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    logger.info("Removed the partial downloads of a crawl that was killed (%s)", folder)
 
     def persist_file(
         self,
@@ -117,7 +152,8 @@ class AtomicFSFilesStore(FSFilesStore):
     ) -> Deferred[None]:
         absolute = self._get_filesystem_path(path)
         self._mkdir(absolute.parent, info)
-        return deferred_from_coro(run_in_thread(write_atomically, absolute, buf.getvalue()))
+        self.staging.mkdir(parents=True, exist_ok=True)
+        return deferred_from_coro(run_in_thread(write_atomically, absolute, buf.getvalue(), self.staging))
 
     def stat_file(self, path: str, info: MediaPipeline.SpiderInfo) -> StatInfo:
         try:
