@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from scrapy.exceptions import UsageError
@@ -18,7 +19,14 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.commands.db import Command
 
-from pixivcrawl.db.engine import create_engine, current_revision, head_revision, include_object, upgrade
+from pixivcrawl.db.engine import (
+    alembic_config,
+    create_engine,
+    current_revision,
+    head_revision,
+    include_object,
+    upgrade,
+)
 from pixivcrawl.db.rows import Rows, merge_rows, rows_for
 from pixivcrawl.db.schema import Base
 from pixivcrawl.db.upsert import Writer
@@ -107,3 +115,32 @@ def test_scrapy_db_is_a_project_command(sqlite_url: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert f"migrated from empty to {head_revision()}" in result.stdout
+
+
+@deferred_f_from_coro_f
+async def test_upgrade_from_revision_2_keeps_the_search_index_and_batches_its_updates(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    upgrade(engine, "0002")
+    engine.dispose()
+    await store(sqlite_url, [illust(1, title="Summer sea"), illust(2, tags=[("空", "sky")])])  # migrates to head
+    await store(sqlite_url, [illust(3, title="Winter lighthouse", tags=[("灯台", "lighthouse")])])
+    await store(sqlite_url, [illust(1, title="Autumn sea")])  # a changed title is re-indexed
+
+    def found(term: str) -> list[tuple[int, ...]]:
+        return query(sqlite_url, f"SELECT rowid FROM illusts_fts WHERE illusts_fts MATCH '{term}' ORDER BY rowid")
+
+    assert found("sky") == [(2,)]
+    assert found("lighthouse") == [(3,)]
+    assert found("Autumn") == [(1,)]
+    assert found("Summer") == []
+    assert query(sqlite_url, "SELECT count(*) FROM search_dirty") == [(0,)]
+
+    # Back to revision 2: its per-row triggers take over, with nothing lost.
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO search_dirty VALUES ('illust', 3)"))
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0002")
+    engine.dispose()
+    assert found("lighthouse") == [(3,)]
+    assert query(sqlite_url, "SELECT count(*) FROM sqlite_master WHERE name = 'search_dirty'") == [(0,)]
