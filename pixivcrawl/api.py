@@ -103,13 +103,19 @@ RANKING_MODES: Final = (
 SERIES_TYPES: Final = ("illust", "novel")
 
 
+#: How far into a body the ``"error"`` key of an error body can start (whitespace allowed).
+ERROR_KEY_WINDOW = 64
+
+
 def error_of(body: bytes) -> dict[str, str] | None:
     """The ``error`` object of an App API error body, or None if the body is not one.
 
     App API errors look like ``{"error": {"user_message", "message", "reason", ...}}``;
     Pixiv sends them under 400, 403 and 404 alike, so callers look at the body.
     """
-    if not body.lstrip().startswith(b"{"):
+    # The error object is the body's first key; checking for it first spares
+    # decoding every 40 KB listing page twice (the callback decodes it too).
+    if not body.lstrip().startswith(b"{") or b'"error"' not in body[:ERROR_KEY_WINDOW]:
         return None
     try:
         error = json.loads(body).get("error")

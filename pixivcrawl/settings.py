@@ -81,6 +81,7 @@ MEDIA_ALLOW_REDIRECTS = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "pixivcrawl.logformatter.PixivLogFormatter"
 
 # --- pixivcrawl: account and API -------------------------------------------
 PIXIV_API_URL = "https://app-api.pixiv.net"

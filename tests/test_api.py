@@ -1,0 +1,26 @@
+"""Recognising App API error bodies."""
+
+from __future__ import annotations
+
+import json
+
+from pixivcrawl.api import error_of, is_oauth_error
+
+OAUTH = {"error": {"user_message": "", "message": "Error occurred at the OAuth process. Please check your Access "
+                   "Token to fix this. Error Message: invalid_grant", "reason": "", "user_message_details": {}}}
+
+
+def test_error_bodies_are_recognised_compact_or_pretty() -> None:
+    for body in (json.dumps(OAUTH), json.dumps(OAUTH, indent=4), "\n  " + json.dumps(OAUTH)):
+        error = error_of(body.encode())
+        assert error is not None and is_oauth_error(error)
+    assert error_of(b'{"error":{"user_message":"","message":"Rate Limit","reason":""}}') == {
+        "user_message": "", "message": "Rate Limit", "reason": ""}
+
+
+def test_listings_and_other_bodies_are_not_errors() -> None:
+    listing = {"illusts": [{"id": 1, "title": "error"}], "next_url": None, "error": "not at the top"}
+    assert error_of(json.dumps(listing).encode()) is None
+    assert error_of(b"<html>error</html>") is None
+    assert error_of(b'{"error": "just a string"}') is None
+    assert error_of(b'{"error": {broken') is None
