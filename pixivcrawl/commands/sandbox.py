@@ -6,7 +6,6 @@ import asyncio
 
 from scrapy.commands import ScrapyCommand
 
-from pixivcrawl.sandbox.__main__ import serve
 from pixivcrawl.sandbox.config import SandboxConfig, add_arguments
 
 
@@ -31,4 +30,6 @@ class Command(ScrapyCommand):
         return base.replace(**given)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        from pixivcrawl.sandbox.__main__ import serve  # noqa: PLC0415 (aiohttp only when serving)
+
         asyncio.run(serve(self.config(opts)))
