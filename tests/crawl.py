@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,7 +112,7 @@ async def crawl(spider: type | str, sandbox: RunningSandbox, archive: Archive, *
     """Run a spider in-process; returns the crawler (stats in ``crawler.stats``)."""
     from scrapy.spiderloader import SpiderLoader  # noqa: PLC0415
 
-    values = project_settings(**sandbox.settings, **archive.settings, **(settings or {}))
+    values = crawl_values(sandbox, archive, **(settings or {}))
     spidercls = SpiderLoader.from_settings(Settings(values)).load(spider) if isinstance(spider, str) else spider
     crawler = get_crawler(spidercls, values)
     await crawler.crawl_async(**args)
@@ -130,3 +133,79 @@ def scrapy_command(*args: str, cwd: Path, env: dict[str, str] | None = None, tim
         timeout=timeout,
         check=False,
     )
+
+
+# --- comparing whole archives (fault and resume tests) -------------------------------------------
+
+def crawl_values(sandbox: RunningSandbox, archive: Archive, **overrides: Any) -> dict[str, Any]:
+    """Project settings pointed at ``sandbox`` and ``archive``, with tiny backoffs and a token file of its own."""
+    values = project_settings(**sandbox.settings, **archive.settings)
+    values.update(
+        PIXIV_RETRY_BACKOFF=0.01,
+        PIXIV_RETRY_BACKOFF_MAX=0.05,
+        PIXIV_RATE_LIMIT_BACKOFF=0.05,
+        PIXIV_RATE_LIMIT_BACKOFF_MAX=0.3,
+        PIXIV_TOKEN_FILE=str(archive.root / "token.json"),
+    )
+    values.update(overrides)
+    return values
+
+
+#: Compared as zip entries, not bytes, so archives made by other zip writers compare equal too.
+UNSTABLE_COLUMNS = {"zip_sha256"}
+
+
+def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, sorted, without the run's own bookkeeping (crawl_runs, *_at times)."""
+    with sqlite3.connect(db_path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        out = {}
+        for table in tables:
+            # FTS shadow tables depend on insertion order, not on content.
+            if table in {"crawl_runs", "alembic_version"} or table.startswith("sqlite_") or "_fts" in table:
+                continue
+            columns = [r[1] for r in db.execute(f"PRAGMA table_info('{table}')")
+                       if not r[1].endswith("_at") and r[1] not in UNSTABLE_COLUMNS]
+            if not columns:
+                continue
+            names = ", ".join(f'"{c}"' for c in columns)
+            rows = db.execute(f'SELECT {names} FROM "{table}"').fetchall()  # noqa: S608
+            out[table] = sorted((tuple(_unported(v) for v in row) for row in rows), key=repr)
+    return out
+
+
+def _unported(value: Any) -> Any:
+    # Each sandbox listens on its own ports, which appear in the stored URLs.
+    return re.sub(r"127\.0\.0\.1:\d+", "sandbox", value) if isinstance(value, str) else value
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): _content_hash(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _content_hash(path: Path) -> str:
+    if path.suffix != ".zip":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    with zipfile.ZipFile(path) as z:  # entries, not bytes: see UNSTABLE_COLUMNS
+        return repr(sorted((info.filename, info.CRC, info.file_size) for info in z.infolist()))
+
+
+_references: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, str]]] = {}
+
+
+async def reference_archive(world: dict[str, Any], date: str, tmp_path_factory: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Rows and file hashes of a fault-free ``ranking`` crawl of ``world`` (made once per session)."""
+    from pixivcrawl.spiders.ranking import RankingSpider  # noqa: PLC0415
+
+    key = (*sorted(world.items()), date)
+    if key not in _references:
+        archive = Archive(tmp_path_factory.mktemp("reference"))
+        sandbox = RunningSandbox(**world)
+        try:
+            crawler = await crawl(RankingSpider, sandbox, archive, date=date)
+        finally:
+            sandbox.stop()
+        assert crawler.stats.get_value("finish_reason") == "finished"
+        _references[key] = snapshot(archive.db_path), file_hashes(archive.files)
+        assert _references[key][0]["illusts"] and _references[key][1]
+    return _references[key]

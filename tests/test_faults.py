@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
-import re
-import sqlite3
 import time
-import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,75 +25,11 @@ from pixivcrawl.middlewares import PixivApiErrorMiddleware
 from pixivcrawl.middlewares.errors import error_kind, retry_after
 from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted
 from pixivcrawl.spiders.ranking import RankingSpider
-from tests.crawl import Archive, RunningSandbox, project_settings
+from tests.crawl import Archive, RunningSandbox, crawl, file_hashes, reference_archive, snapshot
 
 API = "http://api.test"
 IMAGES = "img.test:8080"
 RATE_LIMIT_BODY = {"error": {"user_message": "", "message": "Rate Limit", "reason": "", "user_message_details": {}}}
-
-
-# --- helpers shared by the end-to-end tests of this issue ----------------------------------------
-
-def crawl_values(sandbox: RunningSandbox, archive: Archive, **overrides: Any) -> dict[str, Any]:
-    """Project settings pointed at ``sandbox`` and ``archive``, with tiny backoffs."""
-    values = project_settings(**sandbox.settings, **archive.settings)
-    # Copied defaults would look user-set and make Scrapy warn about deprecated names.
-    values.pop("RANDOMIZE_DOWNLOAD_DELAY", None)
-    values.update(
-        PIXIV_RETRY_BACKOFF=0.01,
-        PIXIV_RETRY_BACKOFF_MAX=0.05,
-        PIXIV_RATE_LIMIT_BACKOFF=0.05,
-        PIXIV_RATE_LIMIT_BACKOFF_MAX=0.3,
-        PIXIV_TOKEN_FILE=str(archive.root / "token.json"),
-    )
-    values.update(overrides)
-    return values
-
-
-async def run_crawl(spidercls: type, sandbox: RunningSandbox, archive: Archive, settings: dict[str, Any] | None = None,
-                    **args: Any) -> Any:
-    crawler = get_crawler(spidercls, crawl_values(sandbox, archive, **(settings or {})))
-    await crawler.crawl_async(**args)
-    return crawler
-
-
-#: The sandbox's ugoira zips carry the time they were built (zip entry dates), so their bytes differ per run.
-UNSTABLE_COLUMNS = {"zip_sha256"}
-
-
-def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows, sorted, without the run's own bookkeeping (crawl_runs, *_at times)."""
-    with sqlite3.connect(db_path) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        out = {}
-        for table in tables:
-            # FTS shadow tables depend on insertion order, not on content.
-            if table in {"crawl_runs", "alembic_version"} or table.startswith("sqlite_") or "_fts" in table:
-                continue
-            columns = [r[1] for r in db.execute(f"PRAGMA table_info('{table}')")
-                       if not r[1].endswith("_at") and r[1] not in UNSTABLE_COLUMNS]
-            if not columns:
-                continue
-            names = ", ".join(f'"{c}"' for c in columns)
-            rows = db.execute(f'SELECT {names} FROM "{table}"').fetchall()  # noqa: S608
-            out[table] = sorted((tuple(_unported(v) for v in row) for row in rows), key=repr)
-    return out
-
-
-def _unported(value: Any) -> Any:
-    # Each sandbox listens on its own ports, which appear in the stored URLs.
-    return re.sub(r"127\.0\.0\.1:\d+", "sandbox", value) if isinstance(value, str) else value
-
-
-def file_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): _content_hash(p) for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def _content_hash(path: Path) -> str:
-    if path.suffix != ".zip":
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    with zipfile.ZipFile(path) as z:  # entries, not bytes: see UNSTABLE_COLUMNS
-        return repr(sorted((info.filename, info.CRC, info.file_size) for info in z.infolist()))
 
 
 # --- the middleware, unit by unit ------------------------------------------------------------------
@@ -362,22 +293,6 @@ FAULTS = {
 }
 
 
-_clean: dict[str, Any] = {}
-
-
-async def clean_run(tmp_path_factory) -> tuple[dict[str, Any], dict[str, str]]:
-    """The archive of the fault-free crawl (made once per session)."""
-    if not _clean:
-        archive = Archive(tmp_path_factory.mktemp("clean"))
-        sandbox = RunningSandbox(**WORLD)
-        try:
-            crawler = await run_crawl(RankingSpider, sandbox, archive, date=DATE)
-        finally:
-            sandbox.stop()
-        assert crawler.stats.get_value("finish_reason") == "finished"
-        _clean["rows"], _clean["files"] = snapshot(archive.db_path), file_hashes(archive.files)
-        assert _clean["rows"]["illusts"] and _clean["files"]
-    return _clean["rows"], _clean["files"]
 
 
 @pytest.mark.slow
@@ -385,9 +300,9 @@ async def clean_run(tmp_path_factory) -> tuple[dict[str, Any], dict[str, str]]:
 @deferred_f_from_coro_f
 async def test_a_crawl_under_faults_archives_exactly_what_a_clean_crawl_does(fault, tmp_path_factory, make_sandbox,
                                                                            archive):
-    rows, files = await clean_run(tmp_path_factory)
+    rows, files = await reference_archive(WORLD, DATE, tmp_path_factory)
     sandbox = make_sandbox(**WORLD, **FAULTS[fault])
-    crawler = await run_crawl(RankingSpider, sandbox, archive, date=DATE)
+    crawler = await crawl(RankingSpider, sandbox, archive, date=DATE)
     stats = crawler.stats.get_stats()
     assert stats["finish_reason"] == "finished"
     served = sandbox.stats()
@@ -432,7 +347,7 @@ async def test_a_deleted_work_is_archived_as_deleted_and_the_crawl_goes_on(sandb
     world = sandbox.server.world
     deleted = next(world.illust(i).id for i in range(10_000) if world.illust(i).deleted)
     alive = next(world.illust(i).id for i in range(10_000) if not world.illust(i).deleted and not world.illust(i).hidden)
-    crawler = await run_crawl(DetailSpider, sandbox, archive, settings={"PIXIV_DOWNLOAD_FILES": False},
+    crawler = await crawl(DetailSpider, sandbox, archive, settings={"PIXIV_DOWNLOAD_FILES": False},
                               ids=f"{deleted},{alive}")
     stats = crawler.stats.get_stats()
     assert stats["finish_reason"] == "finished"

@@ -16,8 +16,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.jobdir import RUNNING_MARKER, reset_if_killed
 from pixivcrawl.spiders.ranking import RankingSpider
-from tests.crawl import Archive, RunningSandbox
-from tests.test_faults import file_hashes, run_crawl, snapshot
+from tests.crawl import Archive, RunningSandbox, crawl, file_hashes, reference_archive, snapshot
 
 DATE = "2026-10-30"
 # Slow enough to stop part-way: 12 ranking pages of 5, one API call at a time.
@@ -59,20 +58,6 @@ def runs(root: Path) -> list[str]:
         return [r[0] for r in db.execute("SELECT status FROM crawl_runs ORDER BY id")]
 
 
-_clean: dict[str, Any] = {}
-
-
-async def clean_archive(tmp_path_factory) -> tuple[dict[str, Any], dict[str, str]]:
-    if not _clean:
-        archive = Archive(tmp_path_factory.mktemp("clean"))
-        sandbox = RunningSandbox(**WORLD)
-        try:
-            crawler = await run_crawl(RankingSpider, sandbox, archive, date=DATE)
-        finally:
-            sandbox.stop()
-        assert crawler.stats.get_value("finish_reason") == "finished"
-        _clean["rows"], _clean["files"] = snapshot(archive.db_path), file_hashes(archive.files)
-    return _clean["rows"], _clean["files"]
 
 
 def assert_same_archive(root: Path, rows: dict[str, Any], files: dict[str, str]) -> None:
@@ -107,7 +92,7 @@ def test_a_jobdir_left_by_a_killed_crawl_is_reset_and_a_clean_one_is_kept(tmp_pa
 async def test_a_crawl_with_jobdir_removes_its_marker_when_it_closes(sandbox: RunningSandbox, tmp_path) -> None:
     archive = Archive(tmp_path / "archive")
     jobdir = tmp_path / "job"
-    crawler = await run_crawl(RankingSpider, sandbox, archive, settings={"JOBDIR": str(jobdir),
+    crawler = await crawl(RankingSpider, sandbox, archive, settings={"JOBDIR": str(jobdir),
                               "PIXIV_DOWNLOAD_FILES": False}, date=DATE, pages="1")
     assert crawler.stats.get_value("finish_reason") == "finished"
     assert (jobdir / "requests.seen").exists()
@@ -122,7 +107,7 @@ async def test_a_crawl_with_jobdir_removes_its_marker_when_it_closes(sandbox: Ru
 @deferred_f_from_coro_f
 async def test_sigterm_interrupts_cleanly_and_the_resume_fetches_each_page_once(make_sandbox, tmp_path_factory,
                                                                               tmp_path) -> None:
-    rows, files = await clean_archive(tmp_path_factory)
+    rows, files = await reference_archive(WORLD, DATE, tmp_path_factory)
     sandbox = make_sandbox(**WORLD)
     first = crawl_process(sandbox, tmp_path)
     wait_for_pages(sandbox, 3)
@@ -147,7 +132,7 @@ async def test_sigterm_interrupts_cleanly_and_the_resume_fetches_each_page_once(
 @deferred_f_from_coro_f
 async def test_a_sigkilled_crawl_resumed_with_its_jobdir_loses_nothing(make_sandbox, tmp_path_factory,
                                                                      tmp_path) -> None:
-    rows, files = await clean_archive(tmp_path_factory)
+    rows, files = await reference_archive(WORLD, DATE, tmp_path_factory)
     sandbox = make_sandbox(**WORLD)
     first = crawl_process(sandbox, tmp_path)
     wait_for_pages(sandbox, 4)

@@ -19,8 +19,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.auth import write_token_file
 from pixivcrawl.spiders.ranking import RankingSpider
-from tests.crawl import Archive, RunningSandbox
-from tests.test_faults import run_crawl
+from tests.crawl import Archive, RunningSandbox, crawl
 
 DATE = "2026-10-30"
 
@@ -99,7 +98,7 @@ async def test_no_token_in_stats_or_crawl_runs_in_process(make_sandbox, tmp_path
                            fault_token_expiry=0.3, fault_seed=5)
     archive = Archive(tmp_path / "archive")
     with caplog.at_level(logging.DEBUG):
-        crawler = await run_crawl(RankingSpider, sandbox, archive, settings={"PIXIV_DOWNLOAD_FILES": False},
+        crawler = await crawl(RankingSpider, sandbox, archive, settings={"PIXIV_DOWNLOAD_FILES": False},
                                   date=DATE)
     assert crawler.stats.get_value("finish_reason") == "finished"
     text = caplog.text + repr(crawler.stats.get_stats()) + "\n".join(sqlite3.connect(archive.db_path).iterdump())
