@@ -21,12 +21,12 @@ from pixivcrawl.pipelines.media import (
     PixivFilesPipeline,
     Recorded,
     Target,
-    _setter,
-    same_image,
     file_info,
+    same_image,
     stored,
     stored_from_result,
 )
+from pixivcrawl.pipelines.media.pipeline import _setter
 
 if TYPE_CHECKING:
     from scrapy import Request

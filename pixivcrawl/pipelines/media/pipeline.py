@@ -2,285 +2,47 @@
 
 from __future__ import annotations
 
-import glob
-import hashlib
 import io
 import logging
-import os
-import re
-import secrets
-import shutil
-import socket
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from PIL import Image
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import NotConfigured
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FilesPipeline, FSFilesStore
-from scrapy.pipelines.media import FileException
+from scrapy.pipelines.files import FilesPipeline
 from scrapy.utils.asyncio import run_in_thread
-from scrapy.utils.defer import deferred_from_coro, ensure_awaitable
+from scrapy.utils.defer import ensure_awaitable
 
 from pixivcrawl.models import Illust, Novel, StoredFile, User, WorkStatus
 from pixivcrawl.parsing import placeholder_name
+from pixivcrawl.pipelines.media.archived import ArchivedFiles, Recorded, Target
+from pixivcrawl.pipelines.media.files import (
+    COMMON_IMAGES,
+    Facts,
+    InvalidFile,
+    _facts_dict,
+    file_info,
+    image_facts,
+    same_image,
+    stored,
+    stored_from_result,
+)
+from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, page_path, profile_image_path
+from pixivcrawl.pipelines.media.storage import AtomicFSFilesStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from scrapy.pipelines.files import StatInfo
     from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
     from scrapy.settings import BaseSettings
-    from sqlalchemy.engine import Engine
-    from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
-
-#: Pixiv's shared defaults (no avatar, default novel covers, ``limit_*`` placeholders) live here.
-COMMON_IMAGES = "/common/images/"
-
-
-
-def same_image(recorded_url: str, url: str) -> bool:
-    """Whether two image URLs name the same upload.
-
-    The path carries the upload's timestamp, so a re-upload changes it; the host
-    does not matter (mirrors, and the sandbox, serve the same paths elsewhere).
-    """
-    return urlsplit(recorded_url).path == urlsplit(url).path
-
-
-class InvalidFile(FileException):
-    """A downloaded body that is not the file: ``retry`` when another download may fix it."""
-
-    def __init__(self, reason: str, detail: str, *, retry: bool) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.retry = retry
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What verification learnt about a file."""
-
-    size: int
-    sha256: str
-    width: int | None = None
-    height: int | None = None
-
-
-def image_facts(body: bytes) -> Facts:
-    """Facts of a file Pillow must open and verify; InvalidFile otherwise.
-
-    ``verify()`` checks the structure (for PNG every chunk's CRC) without decoding
-    the pixels, which took most of a crawl's CPU with large originals; truncation
-    is caught before, by the length check.
-    """
-    try:
-        with Image.open(io.BytesIO(body)) as image:
-            width, height = image.size
-            image.verify()
-    except Exception as exc:
-        raise InvalidFile("corrupt", f"not a decodable image ({exc})", retry=True) from None
-    return Facts(len(body), hashlib.sha256(body).hexdigest(), width, height)
-
-
-def write_atomically(path: Path, data: bytes, staging: Path | None = None) -> None:
-    """Write ``path`` so that readers see the old file or the whole new one, never a part.
-
-    The temporary file is written in ``staging`` (default: beside ``path``), which
-    must be on the same filesystem for the rename to be atomic.
-    """
-    # A unique temp name: several workers may share one FILES_STORE.
-    tmp = (staging or path.parent) / f"{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class AtomicFSFilesStore(FSFilesStore):
-    """FSFilesStore that writes a temporary file, then renames it, off the reactor thread.
-
-    Temporary files live in ``<FILES_STORE>/.incoming/<host>-<pid>/``, one folder
-    per crawl process, so the archive itself never holds a partial file. A crawl
-    killed outright (SIGKILL) leaves its folder behind; the next crawl on the same
-    host removes the folders of processes that are gone. ``stat_file`` reports the
-    size and never reads the file (Scrapy's computes an MD5 of every archived file
-    on every run).
-    """
-
-    STAGING = ".incoming"
-
-    def __init__(self, basedir: str | os.PathLike[str]) -> None:
-        super().__init__(basedir)
-        root = Path(self.basedir) / self.STAGING
-        host = socket.gethostname()
-        self.staging = root / f"{host}-{os.getpid()}"
-        if root.is_dir():
-            for folder in root.glob(f"{glob.escape(host)}-*"):
-                pid = folder.name.rsplit("-", 1)[1]
-                if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
-                    shutil.rmtree(folder, ignore_errors=True)
-                    logger.info("Removed the partial downloads of a crawl that was killed (%s)", folder)
-
-    def persist_file(
-        self,
-        path: str,
-        buf: io.BytesIO,
-        info: MediaPipeline.SpiderInfo,
-        meta: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Deferred[None]:
-        absolute = self._get_filesystem_path(path)
-        self._mkdir(absolute.parent, info)
-        self.staging.mkdir(parents=True, exist_ok=True)
-        return deferred_from_coro(run_in_thread(write_atomically, absolute, buf.getvalue(), self.staging))
-
-    def stat_file(self, path: str, info: MediaPipeline.SpiderInfo) -> StatInfo:
-        try:
-            st = self._get_filesystem_path(path).stat()
-        except OSError:
-            return {}
-        return {"last_modified": st.st_mtime, "size": st.st_size}  # type: ignore[typeddict-unknown-key]
-
-
-def suffix_of(url: str, default: str = ".bin") -> str:
-    return PurePosixPath(urlsplit(url).path).suffix.lower() or default
-
-
-def page_path(illust: Illust, index: int, url: str) -> str:
-    """``<user_id>/<illust_id>_p<N>.<ext>``: from IDs, never from titles."""
-    return f"{illust.user.id}/{illust.id}_p{index}{suffix_of(url)}"
-
-
-def profile_image_path(user: User, url: str) -> str:
-    """``<user_id>/profile.<ext>``."""
-    return f"{user.id}/profile{suffix_of(url)}"
-
-
-def cover_path(novel: Novel, url: str) -> str:
-    """``<user_id>/novel<novel_id>_cover.<ext>``."""
-    return f"{novel.user.id}/novel{novel.id}_cover{suffix_of(url)}"
-
-
-def full_size_avatar(url: str) -> str:
-    """The full-size avatar: ``..._170.jpg`` without the size suffix (as gallery-dl does)."""
-    if "/user-profile/" not in url:
-        return url
-    return re.sub(r"_\d+(\.\w+)$", r"\1", url)
-
-
-@dataclass(slots=True)
-class Target:
-    """One file an item wants: where it comes from, where it goes, and where its facts land."""
-
-    kind: str
-    url: str
-    path: str
-    assign: Callable[[StoredFile], None]
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """What the archive database says about a path: its source URL and, if recorded, its facts."""
-
-    url: str
-    file: StoredFile | None
-
-
-class ArchivedFiles:
-    """Reads the facts earlier runs recorded, so unchanged files are neither fetched nor re-read."""
-
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self._engine: Engine | None = None
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            from pixivcrawl.db.engine import create_engine  # noqa: PLC0415
-
-            self._engine = create_engine(self.database_url)
-        return self._engine
-
-    def query(self, sql: str | sa.TextClause, **params: Any) -> list[sa.Row[Any]]:
-        statement = sa.text(sql) if isinstance(sql, str) else sql
-        try:
-            with self.engine.connect() as connection:
-                return list(connection.execute(statement, params))
-        except sa.exc.SQLAlchemyError as exc:
-            # A fresh or foreign database: nothing is known, everything is fetched.
-            logger.debug("No archived file facts (%s)", exc.__class__.__name__)
-            return []
-
-    def pages(self, illust: Illust) -> dict[str, Recorded]:
-        rows = self.query(
-            "SELECT file_url, local_path, size, sha256, width, height FROM illust_pages "
-            "WHERE illust_id = :id AND local_path IS NOT NULL",
-            id=illust.id,
-        )
-        return {
-            r.local_path: Recorded(
-                r.file_url,
-                StoredFile(url=r.file_url, local_path=r.local_path, size=r.size, sha256=r.sha256,
-                           width=r.width, height=r.height)
-                if r.size is not None and r.sha256
-                else None,
-            )
-            for r in rows
-            if r.file_url
-        }
-
-    def profile_images(self, users: list[User]) -> dict[str, Recorded]:
-        ids = sorted({u.id for u in users})
-        if not ids:
-            return {}
-        statement = sa.text("SELECT id, profile_image_url FROM users WHERE id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)
-        )
-        recorded = {}
-        for user_id, url in self.query(statement, ids=ids):
-            if url and COMMON_IMAGES not in url:
-                full = full_size_avatar(url)
-                recorded[profile_image_path(User(id=user_id), full)] = Recorded(full, None)
-        return recorded
-
-    def cover(self, novel: Novel) -> dict[str, Recorded]:
-        rows = self.query("SELECT cover_url FROM novels WHERE id = :id", id=novel.id)
-        if not rows or not rows[0].cover_url:
-            return {}
-        url = rows[0].cover_url
-        return {cover_path(novel, url): Recorded(url, None)}
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
 
 
 class PixivFilesPipeline(FilesPipeline):
@@ -360,20 +122,35 @@ class PixivFilesPipeline(FilesPipeline):
             for page in item.pages:
                 if page.original_url and not placeholder_name(page.original_url):
                     targets.append(
-                        Target("page", page.original_url, page_path(item, page.index, page.original_url),
-                               _setter(page, "file"), f"illust {item.id} page {page.index}")
+                        Target(
+                            "page",
+                            page.original_url,
+                            page_path(item, page.index, page.original_url),
+                            _setter(page, "file"),
+                            f"illust {item.id} page {page.index}",
+                        )
                     )
         if self.covers and isinstance(item, Novel) and item.status is WorkStatus.AVAILABLE and item.cover_url:
             targets.append(
-                Target("cover", item.cover_url, cover_path(item, item.cover_url), _setter(item, "cover_file"),
-                       f"novel {item.id} cover")
+                Target(
+                    "cover",
+                    item.cover_url,
+                    cover_path(item, item.cover_url),
+                    _setter(item, "cover_file"),
+                    f"novel {item.id} cover",
+                )
             )
         if self.profile_images:
             for user in _users_of(item):
                 url = full_size_avatar(user.profile_image_url or "")
                 targets.append(
-                    Target("profile_image", url, profile_image_path(user, url),
-                           _setter(user, "profile_image_file"), f"user {user.id} profile image")
+                    Target(
+                        "profile_image",
+                        url,
+                        profile_image_path(user, url),
+                        _setter(user, "profile_image_file"),
+                        f"user {user.id} profile image",
+                    )
                 )
         return [t for t in targets if COMMON_IMAGES not in t.url]
 
@@ -546,9 +323,7 @@ class PixivFilesPipeline(FilesPipeline):
 
     # --- results -----------------------------------------------------------------------
 
-    def item_completed(
-        self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
-    ) -> Any:
+    def item_completed(self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo) -> Any:
         targets = {t.path: t for t in self.targets(item)}
         for request, (ok, result) in zip(self._requests.pop(id(item), []), results, strict=False):
             if not ok:
@@ -562,8 +337,9 @@ class PixivFilesPipeline(FilesPipeline):
     def failed(self, request: Request, failure: Failure) -> None:
         """Log and count a file that ended without a verified copy; the item goes on without it."""
         self.inc("files/failed")
-        logger.error("File (failed): %s from %s: %s", request.meta["pixiv_label"], request.url,
-                     failure.getErrorMessage())
+        logger.error(
+            "File (failed): %s from %s: %s", request.meta["pixiv_label"], request.url, failure.getErrorMessage()
+        )
 
 
 def _setter(obj: Any, field: str) -> Callable[[StoredFile], None]:
@@ -581,24 +357,3 @@ def _users_of(item: Any) -> list[User]:
     else:
         return []
     return [u for u in users if u.id and u.profile_image_url]
-
-
-def stored(url: str, path: str, facts: Facts) -> StoredFile:
-    return StoredFile(url=url, local_path=path, size=facts.size, sha256=facts.sha256,
-                      width=facts.width, height=facts.height)
-
-
-def _facts_dict(facts: Facts) -> dict[str, Any]:
-    return {"size": facts.size, "sha256": facts.sha256, "width": facts.width, "height": facts.height}
-
-
-def file_info(url: str, path: str, status: str, file: StoredFile) -> FileInfo:
-    info: dict[str, Any] = {"url": url, "path": path, "checksum": file.sha256, "status": status,
-                            "size": file.size, "sha256": file.sha256, "width": file.width, "height": file.height}
-    return info  # type: ignore[return-value]
-
-
-def stored_from_result(result: FileInfo | dict[str, Any]) -> StoredFile:
-    r: dict[str, Any] = dict(result)
-    return StoredFile(url=r["url"], local_path=r["path"], size=r["size"], sha256=r["sha256"],
-                      width=r.get("width"), height=r.get("height"))
