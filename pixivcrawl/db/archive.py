@@ -20,16 +20,21 @@ _CHUNK = 900
 
 
 def archived_ids(connection: Connection, kind: str, ids: Iterable[int]) -> set[int]:
-    """Which of ``ids`` (``kind`` is ``illust`` or ``novel``) are stored with status available."""
+    """Which of ``ids`` (``kind`` is ``illust`` or ``novel``) are stored with status available.
+
+    A novel counts only with its text: a novel whose text was never read is not archived yet.
+    """
     if kind not in WORK_TABLES:
         raise ValueError(f"kind must be one of {sorted(WORK_TABLES)}, not {kind!r}")
     table = TABLES[WORK_TABLES[kind]]
+    complete = [table.c.status == "available"]
+    if kind == "novel":
+        texts = TABLES["novel_texts"]
+        complete.append(sa.exists().where(texts.c.novel_id == table.c.id))
     wanted = sorted(set(ids))
     found: set[int] = set()
     for start in range(0, len(wanted), _CHUNK):
-        query = sa.select(table.c.id).where(
-            table.c.id.in_(wanted[start : start + _CHUNK]), table.c.status == "available"
-        )
+        query = sa.select(table.c.id).where(table.c.id.in_(wanted[start : start + _CHUNK]), *complete)
         found.update(connection.execute(query).scalars())
     return found
 

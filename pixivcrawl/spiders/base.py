@@ -116,8 +116,9 @@ class PixivSpider(scrapy.Spider):
         self.args = self.parse_arguments(kwargs)
         super().__init__(name)
         self.max_pages: int | None = self.args["pages"]
-        # Illusts listed in this crawl that the archive already had (incremental mode only).
+        # Works listed in this crawl that the archive already had whole (incremental mode only).
         self.archived_illusts: set[int] = set()
+        self.archived_novels: set[int] = set()
         # Novels whose text this crawl already asked for: one webview per novel.
         self.novel_texts_requested: set[int] = set()
 
@@ -283,8 +284,7 @@ class PixivSpider(scrapy.Spider):
         if not available:
             return True
         archived = await self.archive.archived_ids(kind, available)
-        if kind == "illust":
-            self.archived_illusts.update(archived)
+        (self.archived_illusts if kind == "illust" else self.archived_novels).update(archived)
         return len(archived) == len(set(available))
 
     @staticmethod
@@ -353,7 +353,8 @@ class PixivSpider(scrapy.Spider):
         for data in novels:
             yield ApiObject("novel", data)
             novel_id = data.get("id")
-            if not isinstance(novel_id, int) or novel_id in self.novel_texts_requested:
+            # An archived novel has its text already: an incremental run does not read it again.
+            if not isinstance(novel_id, int) or novel_id in self.novel_texts_requested or novel_id in self.archived_novels:
                 continue
             if illust_status(data)[0] is not WorkStatus.AVAILABLE:
                 continue

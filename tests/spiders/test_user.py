@@ -71,3 +71,26 @@ async def test_incremental_rerun_with_nothing_new_makes_one_request_per_listing_
     assert again["by_route"] == {"/auth/token": 1, "/v1/user/detail": 1, "/v1/user/illusts": 1}
     assert again["image_requests"] == 0
     assert crawler.stats.get_value("pixivcrawl/incremental/listings_stopped") == 1
+
+
+@deferred_f_from_coro_f
+async def test_incremental_rerun_of_novels_reads_no_text_again(make_sandbox, archive: Archive) -> None:
+    sandbox = make_sandbox(num_illusts=50_000, num_novels=20_000)
+    world = sandbox.server.world
+    user = next(u for u in range(1, 200) if len(world.user_illust_ids(u, "novel")) > 3)
+    settings = {**NO_FILES, "PIXIV_INCREMENTAL": True}
+    await crawl(UserSpider, sandbox, archive, settings=settings, user_id=str(user), type="novel")
+    assert sandbox.stats()["by_route"].get("/webview/v2/novel", 0) > 0
+    texts = archive.count("novel_texts")
+
+    sandbox.reset_stats()
+    await crawl(UserSpider, sandbox, archive, settings=settings, user_id=str(user), type="novel")
+    assert sandbox.stats()["by_route"] == {"/auth/token": 1, "/v1/user/detail": 1, "/v1/user/novels": 1}
+    assert archive.count("novel_texts") == texts
+
+    # A novel archived without its text is not complete: the next run reads it.
+    archive.query("DELETE FROM novel_texts WHERE novel_id = (SELECT min(novel_id) FROM novel_texts)")
+    sandbox.reset_stats()
+    await crawl(UserSpider, sandbox, archive, settings=settings, user_id=str(user), type="novel")
+    assert sandbox.stats()["by_route"].get("/webview/v2/novel") == 1
+    assert archive.count("novel_texts") == texts
