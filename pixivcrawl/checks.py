@@ -9,11 +9,11 @@ from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
 from pixivcrawl.auth import resolve_refresh_token
 from pixivcrawl.exceptions import ArgumentError, AuthError
+from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-UGOIRA_FORMATS = ("webp", "gif", "apng", "zip")
 
 
 def check_settings(settings: BaseSettings) -> None:

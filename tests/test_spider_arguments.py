@@ -36,3 +36,36 @@ def test_bad_arguments_name_the_argument_and_accepted_values(kwargs, message) ->
 def test_defaults_apply() -> None:
     args = RankingSpider.parse_arguments({})
     assert args == {"mode": "day", "date": None, "pages": None}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("PIXIV_UGOIRA_FORMAT", "mp4", "bad PIXIV_UGOIRA_FORMAT='mp4'; expected one of: webp, gif, apng, zip"),
+        ("PIXIV_DATABASE_URL", "not a url", "bad PIXIV_DATABASE_URL: expected a SQLAlchemy URL"),
+        ("PIXIV_DB_BATCH_SIZE", "0", "bad PIXIV_DB_BATCH_SIZE='0'; expected a positive number"),
+        ("PIXIV_IMAGE_HOSTS", [], "PIXIV_IMAGE_HOSTS is empty"),
+    ],
+)
+def test_bad_settings_name_the_setting_and_the_fix(setting, value, message) -> None:
+    from scrapy.settings import Settings
+
+    from pixivcrawl.checks import check_settings
+
+    settings = Settings()
+    settings.setmodule("pixivcrawl.settings")
+    settings.setdict({"PIXIV_SANDBOX": True, setting: value})
+    with pytest.raises(ArgumentError) as exc:
+        check_settings(settings)
+    assert message in str(exc.value)
+
+
+def test_the_project_defaults_pass_the_checks() -> None:
+    from scrapy.settings import Settings
+
+    from pixivcrawl.checks import check_settings
+
+    settings = Settings()
+    settings.setmodule("pixivcrawl.settings")
+    settings.set("PIXIV_SANDBOX", True)
+    check_settings(settings)

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import sqlalchemy as sa
 from scrapy.exceptions import CloseSpider
 
-from pixivcrawl.db.archive import archived_ids
 from pixivcrawl.db.engine import create_engine, mask_url, upgrade
 from pixivcrawl.db.rows import Rows, builder_for, merge_rows, rows_for
 from pixivcrawl.db.upsert import Writer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
@@ -156,17 +155,6 @@ class StorePipeline:
         assert self.engine is not None
         with self.engine.begin() as connection:
             return self.writer.write(connection, rows)
-
-    async def archived_ids(self, kind: str, ids: Iterable[int]) -> set[int]:
-        """Which of these illust or novel ids are stored with status available (after pending writes)."""
-        assert self.engine is not None
-        engine = self.engine
-
-        def query() -> set[int]:
-            with engine.connect() as connection:
-                return archived_ids(connection, kind, ids)
-
-        return await self._run(query)
 
     async def close_spider(self) -> None:
         if self._timer is not None:

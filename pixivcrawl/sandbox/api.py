@@ -16,7 +16,7 @@ from .config import SandboxConfig
 from .faults import RATE_LIMIT_BODY, Faults, RateLimiter
 from .oauth import OAuthServer, api_oauth_error
 from .stats import Stats
-from .world import World
+from .world import Work, World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OFFSET_CAP = 5000
@@ -152,6 +152,18 @@ def int_param(request: web.Request, name: str, default: int | None = None) -> in
         return int(raw)
     except ValueError:
         raise ApiError(400, "", compact({name: [f"{name} must be an integer"]})) from None
+
+
+DELETED = "Work has been deleted or the ID does not exist."
+
+
+def get_work(request: web.Request, kind: str, param: str) -> Work:
+    """The illust or novel named by query parameter ``param``; Pixiv's 404 body if it is gone."""
+    world = state(request).world
+    w = (world.illust_by_id if kind == "illust" else world.novel_by_id)(int_param(request, param))
+    if w is None or w.deleted:
+        raise ApiError(404, DELETED)
+    return w
 
 
 def offset_param(request: web.Request, capped: bool = False) -> int:

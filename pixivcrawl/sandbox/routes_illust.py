@@ -6,21 +6,15 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .api import (Raw, compact, encode, novel_json, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
+from .api import (get_work, Raw, compact, encode, novel_json, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
                   offset_param, state, take, viewer)
 from .comments import comments_page, replies_page
 from .images import ugoira_delays, ugoira_frame_count
 from .search import search_response
 from .world import RANKING_MODES, Work
 
-DELETED = "Work has been deleted or the ID does not exist."
-
-
 def get_illust(request: web.Request, param: str = "illust_id") -> Work:
-    w = state(request).world.illust_by_id(int_param(request, param))
-    if w is None or w.deleted:
-        raise ApiError(404, DELETED)
-    return w
+    return get_work(request, "illust", param)
 
 
 def parse_date(raw: str | None, default: date) -> date:

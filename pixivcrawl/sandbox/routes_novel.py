@@ -6,21 +6,15 @@ import json
 
 from aiohttp import web
 
-from .api import (compact, ApiError, dead_endpoint, int_param, json_response, lang, next_url, novel_json, offset_page,
+from .api import (get_work, compact, ApiError, dead_endpoint, int_param, json_response, lang, next_url, novel_json, offset_page,
                   offset_param, state, take, viewer)
 from .comments import comments_page, replies_page
 from .routes_illust import parse_date, trend_tags
 from .search import search_response
 from .world import NOVEL_RANKING_MODES, Work
 
-DELETED = "Work has been deleted or the ID does not exist."
-
-
 def get_novel(request: web.Request, param: str = "novel_id") -> Work:
-    w = state(request).world.novel_by_id(int_param(request, param))
-    if w is None or w.deleted:
-        raise ApiError(404, DELETED)
-    return w
+    return get_work(request, "novel", param)
 
 
 async def detail(request: web.Request) -> web.Response:

@@ -118,15 +118,14 @@ async def test_archived_ids_are_the_available_works(sqlite_url: str) -> None:
     await pipeline.open_spider()
     for item in (illust(1), illust(2), hidden_illust(3)):
         await pipeline.process_item(item)
-    await pipeline.flush()
-    assert await pipeline.archived_ids("illust", [1, 2, 3, 4]) == {1, 2}
-    assert await pipeline.archived_ids("novel", [1]) == set()
     await pipeline.close_spider()
 
     from pixivcrawl.db import Archive
 
     archive = Archive.from_url(sqlite_url)
+    assert await archive.archived_ids("illust", [1, 2, 3, 4]) == {1, 2}
     assert await archive.archived_ids("illust", iter([2, 3])) == {2}
+    assert await archive.archived_ids("novel", [1]) == set()
     archive.close()
 
 

@@ -6,7 +6,6 @@ import io
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -16,6 +15,7 @@ from scrapy.pipelines.files import FilesPipeline
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
 
+from pixivcrawl.middlewares.auth import netloc
 from pixivcrawl.models import Illust, Novel, StoredFile, User, WorkStatus
 from pixivcrawl.parsing import placeholder_name
 from pixivcrawl.pipelines.media.archived import ArchivedFiles, Recorded, Target
@@ -175,7 +175,7 @@ class PixivFilesPipeline(FilesPipeline):
             self._requests.pop(id(item), None)
 
     def allowed(self, target: Target) -> bool:
-        host = urlsplit(target.url).netloc.lower()
+        host = netloc(target.url)
         if host in self.image_hosts:
             return True
         self.inc("files/refused_host")
