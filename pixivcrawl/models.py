@@ -11,7 +11,12 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+#: What the archive's integer columns hold (BIGINT, SQLite INTEGER): ids and counts must fit.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: Longest ugoira frame delay accepted (ms; about 24 days): delays summed over a zip stay far inside INT64.
+MAX_FRAME_DELAY = 2**31 - 1
 
 
 class WorkStatus(StrEnum):
@@ -25,6 +30,16 @@ class WorkStatus(StrEnum):
 class PixivModel(BaseModel):
     # Pixiv adds fields over time; unknown ones are ignored, known ones checked.
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    # The API object this model was parsed from (kind, raw JSON, URL), for the rejects table.
+    _source: Any = PrivateAttr(default=None)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_a_bigint(cls, value: Any) -> Any:
+        """Every integer field fits a 64-bit signed column, or the item is refused."""
+        if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError("does not fit a 64-bit signed integer")
+        return value
 
 
 class Tag(PixivModel):
@@ -73,12 +88,14 @@ class Page(PixivModel):
 
 class UgoiraFrame(PixivModel):
     file: str
-    delay: int = Field(ge=0)
+    delay: int = Field(ge=0, le=MAX_FRAME_DELAY)
 
 
 class Ugoira(PixivModel):
     zip_url: str
     frames: list[UgoiraFrame]
+    # Why the frame metadata was unusable (then ``frames`` is empty): the zip is kept, no animation is made.
+    metadata_error: str | None = None
     zip_file: StoredFile | None = None
     animation_file: StoredFile | None = None
 

@@ -62,6 +62,11 @@ DOWNLOADER_MIDDLEWARES = {
     "pixivcrawl.middlewares.PixivAuthMiddleware": 560,
 }
 
+# Each API object remembers the page it came from (the rejects table shows it).
+SPIDER_MIDDLEWARES = {
+    "pixivcrawl.middlewares.source.SourceUrlMiddleware": 50,
+}
+
 # -s JOBDIR=... resumes a stopped crawl; this dupefilter also makes a crawl
 # that was killed (SIGKILL, OOM) start over instead of skipping lost requests.
 DUPEFILTER_CLASS = "pixivcrawl.jobdir.JobdirDupeFilter"
@@ -115,6 +120,13 @@ PIXIV_DATABASE_URL = "sqlite:///data/pixiv.db"
 PIXIV_DB_BATCH_SIZE = 500
 # Flush a partial batch at least this often (seconds), so a slow crawl's rows appear.
 PIXIV_DB_FLUSH_INTERVAL = 5.0
+# A write that fails for a reason of the machine (server gone, disk full, read-only)
+# is tried again this many times, after a pause that starts at PIXIV_DB_RETRY_BACKOFF
+# seconds and doubles up to PIXIV_DB_RETRY_BACKOFF_MAX (about 75 s in all); then the
+# crawl stops with database_failed.
+PIXIV_DB_RETRY_TIMES = 8
+PIXIV_DB_RETRY_BACKOFF = 1.0
+PIXIV_DB_RETRY_BACKOFF_MAX = 15.0
 
 # --- pixivcrawl: files -------------------------------------------------------
 PIXIV_DOWNLOAD_FILES = True

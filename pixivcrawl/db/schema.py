@@ -351,4 +351,20 @@ class CrawlRun(Base):
     counts: Mapped[dict[str, Any] | None]
 
 
+class Reject(Base):
+    """An item refused by validation or by the store, kept with its raw JSON for a later look."""
+
+    __tablename__ = "rejects"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), index=True)
+    object_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    spider: Mapped[str | None] = mapped_column(sa.String(64))
+    url: Mapped[str | None]
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    error: Mapped[str]
+    raw: Mapped[str] = mapped_column(sa.Text)
+    rejected_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 TABLES: dict[str, sa.Table] = dict(Base.metadata.tables)
