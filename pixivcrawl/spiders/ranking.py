@@ -38,10 +38,11 @@ class RankingSpider(PixivSpider):
         self, response: Response, date: dt.date, first_rank: int
     ) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
-        illusts = data.get("illusts") or []
-        yield from self.illust_objects(illusts)
-        # The API has no rank field: the rank is the position in the list.
+        illusts = data.get("illusts") if isinstance(data.get("illusts"), list) else []
+        yield from self.illust_objects(self.listed(response, data, "illusts", "illust"))
+        # The API has no rank field: the rank is the position in the list (a refused element keeps its place).
         for rank, illust in enumerate(illusts, start=first_rank):
-            entry = {"mode": self.args["mode"], "date": date, "rank": rank, "illust_id": illust.get("id")}
-            yield ApiObject("ranking_entry", entry)
+            if isinstance(illust, dict):
+                entry = {"mode": self.args["mode"], "date": date, "rank": rank, "illust_id": illust.get("id")}
+                yield ApiObject("ranking_entry", entry)
         yield from self.next_page(response, data, date=date, first_rank=first_rank + len(illusts))

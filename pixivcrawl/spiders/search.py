@@ -110,7 +110,7 @@ class SearchSpider(PixivSpider):
             for out in self.parse_users(response, data, window):
                 yield out
             return
-        works = data.get(f"{kind}s") or []
+        works = self.listed(response, data, f"{kind}s", kind)
         fresh = [w for w in works if w.get("id") not in self.seen]
         self.seen.update(w.get("id") for w in works)
         self.crawler.stats.inc_value("pixivcrawl/search/duplicates_skipped", len(works) - len(fresh))

@@ -47,7 +47,7 @@ class SeriesSpider(PixivSpider):
         if seen == 0:
             yield ApiObject("illust_series", detail)
             work_count = detail.get("series_work_count")
-        illusts = data.get("illusts") or []
+        illusts = self.listed(response, data, "illusts", "illust")
         yield from self.illust_objects(illusts)
         # Pixiv lists an illust series newest first: the position counts back from the total.
         if isinstance(work_count, int):
@@ -64,7 +64,7 @@ class SeriesSpider(PixivSpider):
         data = response.json()
         if seen == 0:
             yield ApiObject("novel_series", data.get("novel_series_detail") or {})
-        novels = data.get("novels") or []
+        novels = self.listed(response, data, "novels", "novel")
         yield from self.novel_objects(novels)
         for index, novel in enumerate(novels, start=seen + 1):
             yield self._entry("novel", series_id, novel, index)
