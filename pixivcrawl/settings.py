@@ -60,6 +60,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 DOWNLOADER_MIDDLEWARES = {
     "pixivcrawl.middlewares.PixivApiErrorMiddleware": 555,
     "pixivcrawl.middlewares.PixivAuthMiddleware": 560,
+    "pixivcrawl.middlewares.limits.SizeLimitMiddleware": 570,
 }
 
 # Each API object remembers the page it came from (the rejects table shows it).
@@ -111,6 +112,16 @@ PIXIV_RATE_LIMIT_RETRIES = 10
 # Wait before the first retry of a 5xx, reset, timeout or truncated body (seconds); doubles per retry.
 PIXIV_RETRY_BACKOFF = 1.0
 PIXIV_RETRY_BACKOFF_MAX = 30.0
+
+# --- pixivcrawl: size limits (SizeLimitMiddleware) ----------------------------
+# Largest body read from the API and OAuth hosts (bytes). A page is ~100 KB and
+# the longest novel's webview page a few MB; a JSON page takes ~10x its size in
+# memory once parsed, so this also bounds that.
+PIXIV_API_MAXSIZE = 16 * 1024 * 1024
+# Largest file read from an image host (bytes): originals (Pixiv takes uploads up
+# to 32 MB), covers, avatars and ugoira zips. Bodies are held in memory while
+# they are verified, so the image slot's concurrency times this bounds that.
+PIXIV_FILE_MAXSIZE = 64 * 1024 * 1024
 
 # --- pixivcrawl: crawling ----------------------------------------------------
 PIXIV_INCREMENTAL = False

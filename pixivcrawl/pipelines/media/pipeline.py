@@ -29,6 +29,7 @@ from pixivcrawl.pipelines.media.files import (
     same_image,
     stored,
     stored_from_result,
+    suffix_for,
 )
 from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, page_path, profile_image_path
 from pixivcrawl.pipelines.media.storage import AtomicFSFilesStore
@@ -183,7 +184,8 @@ class PixivFilesPipeline(FilesPipeline):
         return False
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
-        recorded = self._recorded.get(id(item), {})
+        # By path without its suffix: the suffix stored comes from the bytes, not the URL.
+        recorded = {_stem(path): r for path, r in self._recorded.get(id(item), {}).items()}
         requests = [
             Request(
                 t.url,
@@ -192,7 +194,7 @@ class PixivFilesPipeline(FilesPipeline):
                     "pixiv_file": t.kind,
                     "pixiv_file_path": t.path,
                     "pixiv_label": t.label,
-                    "pixiv_recorded": recorded.get(t.path),
+                    "pixiv_recorded": recorded.get(_stem(t.path)),
                 },
             )
             for t in self.targets(item)
@@ -209,7 +211,7 @@ class PixivFilesPipeline(FilesPipeline):
         *,
         item: Any = None,
     ) -> str:
-        return str(request.meta["pixiv_file_path"])
+        return str(request.meta.get("pixiv_stored_path") or request.meta["pixiv_file_path"])
 
     # --- skipping what is archived -----------------------------------------------------
 
@@ -250,8 +252,9 @@ class PixivFilesPipeline(FilesPipeline):
     async def media_to_download(  # type: ignore[override]
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
-        path = self.file_path(request, info=info, item=item)
-        file = await self.archived_file(request, info, request.meta.get("pixiv_recorded"), path)
+        recorded: Recorded | None = request.meta.get("pixiv_recorded")
+        path = recorded.file.local_path if recorded and recorded.file else self.file_path(request, info=info, item=item)
+        file = await self.archived_file(request, info, recorded, path)
         if file is None:
             return None
         logger.debug("File (uptodate): %s at %s", request.url, path)
@@ -272,6 +275,20 @@ class PixivFilesPipeline(FilesPipeline):
             return InvalidFile("truncated", f"{len(response.body)} of {int(length)} bytes", retry=True)
         return None
 
+    def name_from_bytes(self, request: Request) -> None:
+        """Store the file under the suffix of the format in its bytes (never ``.php``); note trailing data."""
+        facts: Facts = request.meta["pixiv_facts"]
+        if facts.trailing:
+            self.inc("files/trailing_data")
+            logger.warning("File (trailing data): %s bytes after the image's end in %s; kept",
+                           facts.trailing, request.url)
+        planned = str(request.meta["pixiv_file_path"])
+        stem, suffix = _stem(planned), planned[len(_stem(planned)):]
+        actual = suffix_for(suffix, facts.format)
+        if actual != suffix:
+            self.inc("files/suffix_from_bytes")
+            request.meta["pixiv_stored_path"] = stem + actual
+
     async def media_downloaded(
         self,
         response: Response,
@@ -285,6 +302,7 @@ class PixivFilesPipeline(FilesPipeline):
             if problem is None:
                 try:
                     request.meta["pixiv_facts"] = await run_in_thread(self.verify, response.body, request)
+                    self.name_from_bytes(request)
                     break
                 except InvalidFile as exc:
                     problem = exc
@@ -329,7 +347,7 @@ class PixivFilesPipeline(FilesPipeline):
             if not ok:
                 self.failed(request, result)
                 continue
-            target = targets.get(result["path"])
+            target = targets.get(request.meta["pixiv_file_path"])
             if target is not None and result["url"] == target.url:
                 target.assign(stored_from_result(result))
         return item
@@ -357,3 +375,10 @@ def _users_of(item: Any) -> list[User]:
     else:
         return []
     return [u for u in users if u.id and u.profile_image_url]
+
+
+def _stem(path: str) -> str:
+    """``path`` without the suffix of its last segment."""
+    head, _, name = path.rpartition("/")
+    base = name.rsplit(".", 1)[0] if "." in name else name
+    return f"{head}/{base}" if head else base
