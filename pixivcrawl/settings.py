@@ -149,10 +149,13 @@ PIXIV_IMAGE_HOSTS = ["i.pximg.net"]
 # webp, gif, apng, or zip (keep the zip only). The zip is always kept.
 PIXIV_UGOIRA_FORMAT = "webp"
 # Limits on one ugoira zip, against decompression bombs: entries, bytes
-# uncompressed, and pixels of all frames together (converting holds about 4
-# bytes a pixel in memory: a 150-frame 1920x1080 ugoira, about 1.3 GB, fits).
+# uncompressed, pixels of all frames together (the conversion's time) and of one
+# frame. Frames are read and converted one at a time: WebP holds a few frames in
+# memory (about 100 MB at the per-frame limit); GIF keeps every distinct frame at
+# 1 byte a pixel and APNG at 4, so those formats hold up to MAX_PIXELS times that.
 PIXIV_UGOIRA_MAX_BYTES = 1024 * 1024 * 1024
 PIXIV_UGOIRA_MAX_FRAMES = 1000
+PIXIV_UGOIRA_MAX_FRAME_PIXELS = 1920 * 1080 * 2
 PIXIV_UGOIRA_MAX_PIXELS = 350_000_000
 
 # --- pixivcrawl: sandbox -----------------------------------------------------

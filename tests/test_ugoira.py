@@ -26,7 +26,7 @@ from tests.crawl import Archive, RunningSandbox, project_settings
 
 DATE = "2026-10-30"
 
-LIMITS = UgoiraLimits(max_frames=50, max_bytes=10_000_000, max_pixels=1_000_000)
+LIMITS = UgoiraLimits(max_frames=50, max_bytes=10_000_000, max_pixels=1_000_000, max_frame_pixels=500_000)
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 200, 0), (0, 90, 90)]
 
 
@@ -114,7 +114,7 @@ def test_a_pixel_bomb_frame_is_rejected_from_its_header(side: int) -> None:
 def test_too_many_frames_are_rejected() -> None:
     body, frames = frames_of([10] * 4)
     with pytest.raises(InvalidFile) as info:
-        check_frames(body, frames, UgoiraLimits(max_frames=3, max_bytes=10**9, max_pixels=10**9))
+        check_frames(body, frames, UgoiraLimits(max_frames=3, max_bytes=10**9, max_pixels=10**9, max_frame_pixels=10**9))
     assert info.value.reason == "too_many_frames"
 
 

@@ -48,6 +48,8 @@ class UgoiraLimits:
     max_frames: int
     max_bytes: int
     max_pixels: int
+    # Pixels of one frame: the WebP encoder holds a few frames' worth (4 bytes a pixel) at a time.
+    max_frame_pixels: int
 
 
 def unsafe_name(name: str) -> bool:
@@ -98,7 +100,11 @@ def check_frames(body: bytes, frames: list[UgoiraFrame], limits: UgoiraLimits) -
         for name in dict.fromkeys(f.file for f in frames):
             try:
                 # The header first (a bomb that is no image stops here), then every block, for the CRC.
-                pixels += frame_pixels(name, archive)
+                size = frame_pixels(name, archive)
+                if size > limits.max_frame_pixels:
+                    raise InvalidFile("too_many_pixels", f"{name}: {size} pixels, limit {limits.max_frame_pixels}",
+                                      retry=False)
+                pixels += size
                 with archive.open(by_name[name]) as stream:
                     while stream.read(BLOCK):
                         pass
@@ -245,6 +251,7 @@ class UgoiraPipeline(PixivFilesPipeline):
             max_frames=s.getint("PIXIV_UGOIRA_MAX_FRAMES"),
             max_bytes=s.getint("PIXIV_UGOIRA_MAX_BYTES"),
             max_pixels=s.getint("PIXIV_UGOIRA_MAX_PIXELS"),
+            max_frame_pixels=s.getint("PIXIV_UGOIRA_MAX_FRAME_PIXELS"),
         )
         return {**super().options(s), "fmt": fmt, "limits": limits}
 
