@@ -25,7 +25,7 @@ from PIL import Image
 
 from pixivcrawl.sandbox.config import SandboxConfig
 from pixivcrawl.sandbox.server import Sandbox
-from tests.crawl import REPO, RunningSandbox
+from tests.crawl import FAST, REPO, Archive, RunningSandbox
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MB = 1024 * 1024
@@ -116,7 +116,7 @@ def inflating_zip(inflated: int) -> bytes:
     """An ugoira zip of one JPEG frame followed by zeros: ~1/1000 of ``inflated`` on the wire."""
     buf = io.BytesIO()
     frame = jpeg((64, 64))
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         with archive.open("000000.jpg", "w", force_zip64=True) as entry:
             entry.write(frame)
             block = bytes(MB)
@@ -154,6 +154,15 @@ execute()
 """
 
 
+def child_settings(sandbox: RunningSandbox, archive: Archive, **extra: Any) -> dict[str, Any]:
+    """The settings a crawl in a child process needs on top of the project's: the sandbox, the archive, fast."""
+    return {
+        **FAST, **sandbox.settings, **archive.settings,
+        "PIXIV_RETRY_BACKOFF": 0.01, "PIXIV_RETRY_BACKOFF_MAX": 0.05,
+        "PIXIV_TOKEN_FILE": str(archive.root / "token.json"), **extra,
+    }
+
+
 def run_crawl(args: list[str], settings: dict[str, Any], cwd: Path, *, file_size_limit: int = 0,
               timeout: float = 240) -> tuple[subprocess.CompletedProcess[str], int]:
     """``scrapy crawl <args>`` in a child process; returns it and the child's peak RSS in bytes."""
@@ -161,7 +170,7 @@ def run_crawl(args: list[str], settings: dict[str, Any], cwd: Path, *, file_size
     env["SCRAPY_SETTINGS_MODULE"] = "pixivcrawl.settings"
     env["PYTHONPATH"] = str(REPO)
     rss_file = cwd / "peak_rss"
-    flags = [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in settings.items()]
+    flags = [f"{k}={_flag(v)}" for k, v in settings.items()]
     process = subprocess.run(
         [sys.executable, "-c", CHILD, str(file_size_limit), str(rss_file), "crawl", *args,
          *[part for flag in flags for part in ("-s", flag)]],
@@ -169,3 +178,12 @@ def run_crawl(args: list[str], settings: dict[str, Any], cwd: Path, *, file_size
     )
     peak = int(rss_file.read_text()) if rss_file.exists() else 0
     return process, peak
+
+
+def _flag(value: Any) -> str:
+    """A setting as ``-s`` takes it: lists comma-separated (getlist), dicts as JSON (getdict)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return json.dumps(value)
