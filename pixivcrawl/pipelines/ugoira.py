@@ -394,7 +394,7 @@ class UgoiraPipeline(PixivFilesPipeline):
             logger.error("illust %s: could not convert the ugoira to %s", illust.id, self.format, exc_info=True)
             return None
         path = animation_path(illust, self.format)
-        await ensure_awaitable(self.store.persist_file(path, io.BytesIO(data), info))
+        await self.persist(path, data, info)
         self.inc(f"ugoira/converted/{self.format}")
         facts = Facts(len(data), hashlib.sha256(data).hexdigest(), width, height)
         return stored(request.url, path, facts).model_dump()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from pathlib import Path
@@ -12,6 +13,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import NotConfigured
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.media import FileException
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
 
@@ -44,6 +46,13 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
+
+#: The finish reason of a crawl stopped because FILES_STORE kept refusing writes.
+FILES_STORE_FAILED = "files_store_failed"
+
+
+class FilesStoreFailed(FileException):
+    """FILES_STORE refused a write for a reason of the machine (full, read-only, gone), past the retries."""
 
 
 class PixivFilesPipeline(FilesPipeline):
@@ -80,8 +89,14 @@ class PixivFilesPipeline(FilesPipeline):
         covers: bool,
         profile_images: bool,
         database_url: str,
+        store_retry_times: int,
+        store_retry_backoff: float,
     ) -> None:
         super().__init__(store_uri, crawler=crawler)
+        self.store_retry_times = max(0, store_retry_times)
+        self.store_retry_backoff = store_retry_backoff
+        # Set once FILES_STORE failed for good: nothing more is fetched, the crawl is stopping.
+        self.store_broken = False
         self.image_hosts = {h.lower() for h in image_hosts}
         self.covers = covers
         self.profile_images = profile_images
@@ -106,6 +121,8 @@ class PixivFilesPipeline(FilesPipeline):
             "covers": s.getbool("PIXIV_DOWNLOAD_COVERS"),
             "profile_images": s.getbool("PIXIV_DOWNLOAD_PROFILE_IMAGES"),
             "database_url": s["PIXIV_DATABASE_URL"],
+            "store_retry_times": s.getint("PIXIV_FILES_STORE_RETRY_TIMES"),
+            "store_retry_backoff": s.getfloat("PIXIV_FILES_STORE_RETRY_BACKOFF"),
         }
 
     def close_spider(self) -> None:
@@ -184,6 +201,9 @@ class PixivFilesPipeline(FilesPipeline):
         return False
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        if self.store_broken:
+            self._requests[id(item)] = []
+            return []
         # By path without its suffix: the suffix stored comes from the bytes, not the URL.
         recorded = {_stem(path): r for path, r in self._recorded.get(id(item), {}).items()}
         requests = [
@@ -322,10 +342,23 @@ class PixivFilesPipeline(FilesPipeline):
                 raise problem
             logger.info("File (invalid): %s from %s; fetching it again", problem, request.url)
             request, response = retry, await self.crawler.engine.download_async(retry)
-        result = await super().media_downloaded(response, request, info, item=item)
+        if response.status != 200 or not response.body:
+            # Scrapy's own warning and FileException.
+            return await super().media_downloaded(response, request, info, item=item)
+        path = self.file_path(request, response=response, info=info, item=item)
+        checksum = await self.file_downloaded(response, request, info, item=item)
+        # Counted only now that the file is on disk (Scrapy counts before it writes).
+        status = "cached" if "cached" in response.flags else "downloaded"
+        super().inc_stats(status)
         self.inc(f"files/stored/{request.meta['pixiv_file']}")
         facts = _facts_dict(request.meta.pop("pixiv_facts"))
+        result = {"url": request.url, "path": path, "checksum": checksum, "status": status}
         return {**result, **facts, **request.meta.pop("pixiv_extra", {})}  # type: ignore[typeddict-item]
+
+    def inc_stats(self, status: str) -> None:
+        # A download is counted once its file is stored (media_downloaded), not when it arrives.
+        if status == "uptodate":
+            super().inc_stats(status)
 
     async def file_downloaded(
         self,
@@ -336,8 +369,44 @@ class PixivFilesPipeline(FilesPipeline):
         item: Any = None,
     ) -> str:
         path = self.file_path(request, response=response, info=info, item=item)
-        await ensure_awaitable(self.store.persist_file(path, io.BytesIO(response.body), info))
+        await self.persist(path, response.body, info)
         return str(request.meta["pixiv_facts"].sha256)
+
+    async def persist(self, path: str, data: bytes, info: MediaPipeline.SpiderInfo) -> None:
+        """Write ``data`` at ``path`` in FILES_STORE, trying again after a pause on a machine fault.
+
+        Past PIXIV_FILES_STORE_RETRY_TIMES, one ERROR line names the path and the
+        cause and the crawl stops with ``files_store_failed``; the file is not
+        counted or recorded, so the next run fetches it.
+        """
+        attempt = 0
+        while True:
+            if self.store_broken:
+                raise FilesStoreFailed("FILES_STORE failed")
+            try:
+                await ensure_awaitable(self.store.persist_file(path, io.BytesIO(data), info))
+                return
+            except OSError as exc:
+                if attempt >= self.store_retry_times:
+                    self.store_failed(path, exc)
+                    raise FilesStoreFailed(f"{exc.strerror or exc}") from None
+                self.inc("files/store_retries")
+                await asyncio.sleep(self.store_retry_backoff * 2**attempt)
+                attempt += 1
+
+    def store_failed(self, path: str, exc: OSError) -> None:
+        if self.store_broken:
+            return
+        self.store_broken = True
+        base = getattr(self.store, "basedir", "?")
+        logger.error(
+            "Cannot write to FILES_STORE %s (%s): %s; the crawl stops (run it again once the store is "
+            "writable to complete the archive)",
+            base, Path(base, *path.split("/")), exc.strerror or exc,
+        )
+        engine = self.crawler.engine
+        if engine is not None:
+            asyncio.ensure_future(engine.close_spider_async(reason=FILES_STORE_FAILED))
 
     # --- results -----------------------------------------------------------------------
 
@@ -355,6 +424,8 @@ class PixivFilesPipeline(FilesPipeline):
     def failed(self, request: Request, failure: Failure) -> None:
         """Log and count a file that ended without a verified copy; the item goes on without it."""
         self.inc("files/failed")
+        if self.store_broken:
+            return  # said once, in store_failed
         logger.error(
             "File (failed): %s from %s: %s", request.meta["pixiv_label"], request.url, failure.getErrorMessage()
         )
