@@ -163,21 +163,29 @@ def child_settings(sandbox: RunningSandbox, archive: Archive, **extra: Any) -> d
     }
 
 
-def run_crawl(args: list[str], settings: dict[str, Any], cwd: Path, *, file_size_limit: int = 0,
-              timeout: float = 240) -> tuple[subprocess.CompletedProcess[str], int]:
-    """``scrapy crawl <args>`` in a child process; returns it and the child's peak RSS in bytes."""
+def crawl_command(args: list[str], settings: dict[str, Any], cwd: Path, *,
+                  file_size_limit: int = 0) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``scrapy crawl <args>`` in a child process.
+
+    The child writes its peak RSS (bytes) to ``cwd/peak_rss`` when it exits;
+    with ``file_size_limit`` it cannot write a file past that size (a full disk).
+    """
     env = {k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"}
     env["SCRAPY_SETTINGS_MODULE"] = "pixivcrawl.settings"
     env["PYTHONPATH"] = str(REPO)
+    flags = [part for k, v in settings.items() for part in ("-s", f"{k}={_flag(v)}")]
+    command = [sys.executable, "-c", CHILD, str(file_size_limit), str(cwd / "peak_rss"), "crawl", *args, *flags]
+    return command, env
+
+
+def run_crawl(args: list[str], settings: dict[str, Any], cwd: Path, *, file_size_limit: int = 0,
+              timeout: float = 240) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``scrapy crawl <args>`` in a child process; returns it and the child's peak RSS in bytes."""
+    command, env = crawl_command(args, settings, cwd, file_size_limit=file_size_limit)
+    process = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+                             check=False)
     rss_file = cwd / "peak_rss"
-    flags = [f"{k}={_flag(v)}" for k, v in settings.items()]
-    process = subprocess.run(
-        [sys.executable, "-c", CHILD, str(file_size_limit), str(rss_file), "crawl", *args,
-         *[part for flag in flags for part in ("-s", flag)]],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )
-    peak = int(rss_file.read_text()) if rss_file.exists() else 0
-    return process, peak
+    return process, int(rss_file.read_text()) if rss_file.exists() else 0
 
 
 def _flag(value: Any) -> str:

@@ -14,6 +14,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
+
+try:  # Scrapy's "expected failure": logged at DEBUG, without a traceback
+    from scrapy.pipelines.media import _MediaRequestFiltered as QuietFailure
+except ImportError:  # pragma: no cover - older or newer Scrapy: a traceback more, nothing lost
+    QuietFailure = FileException  # type: ignore[misc,assignment]
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
 
@@ -51,7 +56,7 @@ logger = logging.getLogger(__name__)
 FILES_STORE_FAILED = "files_store_failed"
 
 
-class FilesStoreFailed(FileException):
+class FilesStoreFailed(QuietFailure):
     """FILES_STORE refused a write for a reason of the machine (full, read-only, gone), past the retries."""
 
 
@@ -95,8 +100,6 @@ class PixivFilesPipeline(FilesPipeline):
         super().__init__(store_uri, crawler=crawler)
         self.store_retry_times = max(0, store_retry_times)
         self.store_retry_backoff = store_retry_backoff
-        # Set once FILES_STORE failed for good: nothing more is fetched, the crawl is stopping.
-        self.store_broken = False
         self.image_hosts = {h.lower() for h in image_hosts}
         self.covers = covers
         self.profile_images = profile_images
@@ -127,6 +130,11 @@ class PixivFilesPipeline(FilesPipeline):
 
     def close_spider(self) -> None:
         self.archived.close()
+
+    @property
+    def store_broken(self) -> bool:
+        """Whether FILES_STORE failed for good (in this or the ugoira pipeline): nothing more is fetched."""
+        return bool(self.crawler.stats.get_value("pixivcrawl/files/store_failed"))
 
     def inc(self, key: str) -> None:
         self.crawler.stats.inc_value(f"pixivcrawl/{key}")
@@ -397,7 +405,7 @@ class PixivFilesPipeline(FilesPipeline):
     def store_failed(self, path: str, exc: OSError) -> None:
         if self.store_broken:
             return
-        self.store_broken = True
+        self.inc("files/store_failed")
         base = getattr(self.store, "basedir", "?")
         logger.error(
             "Cannot write to FILES_STORE %s (%s): %s; the crawl stops (run it again once the store is "
@@ -407,6 +415,12 @@ class PixivFilesPipeline(FilesPipeline):
         engine = self.crawler.engine
         if engine is not None:
             asyncio.ensure_future(engine.close_spider_async(reason=FILES_STORE_FAILED))
+
+    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Any:
+        if isinstance(failure.value, (InvalidFile, FilesStoreFailed)):
+            # Logged already, in one line: no second warning, no traceback.
+            raise QuietFailure(str(failure.value)) from failure.value
+        return super().media_failed(failure, request, info)
 
     # --- results -----------------------------------------------------------------------
 
