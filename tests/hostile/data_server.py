@@ -15,11 +15,12 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from PIL import Image
 
@@ -83,6 +84,20 @@ class RunningDataSandbox(RunningSandbox):
 
     def requests_served(self) -> int:
         return int(self.stats().get("hostile_image_requests", 0))
+
+
+@pytest.fixture
+def make_data_sandbox() -> Iterator[Callable[..., RunningDataSandbox]]:
+    """Start :class:`RunningDataSandbox` es with the given knobs; stopped after the test."""
+    started: list[RunningDataSandbox] = []
+
+    def make(**knobs: Any) -> RunningDataSandbox:
+        started.append(RunningDataSandbox(**knobs))
+        return started[-1]
+
+    yield make
+    for sandbox in started:
+        sandbox.stop()
 
 
 async def stream_zeros(request: web.Request, size: int, head: bytes = b"", content_type: str = "image/jpeg",

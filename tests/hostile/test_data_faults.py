@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pixivcrawl.db.engine import create_engine, upgrade
 from tests.conftest import in_ci
 from tests.crawl import Archive
-from tests.hostile.data_server import MB, RunningDataSandbox, child_settings, crawl_command, run_crawl
+from tests.hostile.data_server import MB, child_settings, crawl_command, make_data_sandbox, run_crawl  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -39,61 +39,57 @@ def assert_complete(archive: Archive, works: int) -> None:
     assert pages and all(path and (archive.files / path).is_file() for (path,) in pages)
 
 
-def test_a_full_files_store_stops_the_crawl_with_one_error_and_a_rerun_completes(archive: Archive) -> None:
+def test_a_full_files_store_stops_the_crawl_with_one_error_and_a_rerun_completes(make_data_sandbox: Any,
+                                                                                 archive: Archive) -> None:
     # Every original is 2 MB; the crawl may write files of at most 1.5 MB: a full disk, for files only.
-    sandbox = RunningDataSandbox(ranking_size=10, image_bytes_min=2 * MB)
-    try:
-        archive.root.mkdir(parents=True)
-        settings = child_settings(sandbox, archive, PIXIV_FILES_STORE_RETRY_BACKOFF=0.05)
-        process, _ = run_crawl(RANKING, settings, archive.root, file_size_limit=int(1.5 * MB))
-        assert process.returncode == 1
-        [cause, summary] = errors(process.stderr)
-        assert f"Cannot write to FILES_STORE {archive.files} ({archive.files}/" in cause
-        assert cause.endswith("File too large; the crawl stops (run it again once the store is writable "
-                              "to complete the archive)")
-        assert "Crawl failed: files_store_failed" in summary
-        assert "Traceback" not in process.stderr
-        # Nothing is counted or recorded as stored unless it is on disk.
-        assert not archive.stored_files()
-        assert "'file_status_count/downloaded'" not in process.stderr
-        assert archive.query("SELECT count(*) FROM illust_pages WHERE local_path IS NOT NULL") == [(0,)]
-        [(status, reason)] = archive.query("SELECT status, finish_reason FROM crawl_runs")
-        assert (status, reason) == ("failed", "files_store_failed")
+    sandbox = make_data_sandbox(ranking_size=10, image_bytes_min=2 * MB)
+    archive.root.mkdir(parents=True)
+    settings = child_settings(sandbox, archive, PIXIV_FILES_STORE_RETRY_BACKOFF=0.05)
+    process, _ = run_crawl(RANKING, settings, archive.root, file_size_limit=int(1.5 * MB))
+    assert process.returncode == 1
+    [cause, summary] = errors(process.stderr)
+    assert f"Cannot write to FILES_STORE {archive.files} ({archive.files}/" in cause
+    assert cause.endswith("File too large; the crawl stops (run it again once the store is writable "
+                          "to complete the archive)")
+    assert "Crawl failed: files_store_failed" in summary
+    assert "Traceback" not in process.stderr
+    # Nothing is counted or recorded as stored unless it is on disk.
+    assert not archive.stored_files()
+    assert "'file_status_count/downloaded'" not in process.stderr
+    assert archive.query("SELECT count(*) FROM illust_pages WHERE local_path IS NOT NULL") == [(0,)]
+    [(status, reason)] = archive.query("SELECT status, finish_reason FROM crawl_runs")
+    assert (status, reason) == ("failed", "files_store_failed")
 
-        process, _ = run_crawl(RANKING, settings, archive.root)
-        assert process.returncode == 0, process.stderr[-3000:]
-        assert_complete(archive, 10)
-    finally:
-        sandbox.stop()
+    process, _ = run_crawl(RANKING, settings, archive.root)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert_complete(archive, 10)
 
 
-def test_a_full_database_stops_the_crawl_with_one_error_and_a_rerun_completes(archive: Archive) -> None:
-    sandbox = RunningDataSandbox(ranking_size=60)
-    try:
-        archive.root.mkdir(parents=True)
-        settings = child_settings(sandbox, archive, PIXIV_DB_RETRY_TIMES=2, PIXIV_DB_RETRY_BACKOFF=0.05,
-                                  PIXIV_DB_BATCH_SIZE=20, PIXIV_DOWNLOAD_FILES=False)
-        engine = create_engine(f"sqlite:///{archive.db_path}")
-        upgrade(engine)
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        # No file may pass 64 KB: the database's write-ahead log fills the disk after a few batches.
-        process, _ = run_crawl(RANKING, settings, archive.root, file_size_limit=64 * 1024)
-        assert process.returncode == 1
-        [cause, summary] = errors(process.stderr)
-        assert f"Cannot write to the archive database sqlite:///{archive.db_path} after 3 tries: " in cause
-        # SQLite's words for a write the disk refused (EFBIG here; ENOSPC says "database or disk is full").
-        assert "disk I/O error" in cause or "database or disk is full" in cause
-        assert "Crawl failed: database_failed" in summary
-        assert "Traceback" not in process.stderr and "Lost a batch" not in process.stderr
-        assert archive.count("illusts") < 60
+def test_a_full_database_stops_the_crawl_with_one_error_and_a_rerun_completes(make_data_sandbox: Any,
+                                                                             archive: Archive) -> None:
+    sandbox = make_data_sandbox(ranking_size=60)
+    archive.root.mkdir(parents=True)
+    settings = child_settings(sandbox, archive, PIXIV_DB_RETRY_TIMES=2, PIXIV_DB_RETRY_BACKOFF=0.05,
+                              PIXIV_DB_BATCH_SIZE=20, PIXIV_DOWNLOAD_FILES=False)
+    engine = create_engine(f"sqlite:///{archive.db_path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    # No file may pass 64 KB: the database's write-ahead log fills the disk after a few batches.
+    process, _ = run_crawl(RANKING, settings, archive.root, file_size_limit=64 * 1024)
+    assert process.returncode == 1
+    [cause, summary] = errors(process.stderr)
+    assert f"Cannot write to the archive database sqlite:///{archive.db_path} after 3 tries: " in cause
+    # SQLite's words for a write the disk refused (EFBIG here; ENOSPC says "database or disk is full").
+    assert "disk I/O error" in cause or "database or disk is full" in cause
+    assert "Crawl failed: database_failed" in summary
+    assert "Traceback" not in process.stderr and "Lost a batch" not in process.stderr
+    assert archive.count("illusts") < 60
 
-        process, _ = run_crawl(RANKING, settings, archive.root)
-        assert process.returncode == 0, process.stderr[-3000:]
-        assert archive.count("illusts") == archive.count("rankings") == 60
-    finally:
-        sandbox.stop()
+    process, _ = run_crawl(RANKING, settings, archive.root)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert archive.count("illusts") == archive.count("rankings") == 60
 
 
 # --- a PostgreSQL of our own, stopped for 8 s mid-crawl ------------------------------------------------
@@ -168,33 +164,30 @@ def count(url: str, table: str) -> int:
 
 
 def test_a_database_stopped_for_8_seconds_mid_crawl_loses_nothing(private_postgres: PrivatePostgres,
-                                                                  archive: Archive) -> None:
-    sandbox = RunningDataSandbox(ranking_size=60)
-    try:
-        archive.root.mkdir(parents=True)
-        # Files one at a time, a little apart: the crawl stores works for ~15 s.
-        settings = child_settings(
-            sandbox, archive, PIXIV_DATABASE_URL=private_postgres.url,
-            DOWNLOAD_SLOTS={"pixiv-api": {"concurrency": 2, "delay": 0},
-                            "pixiv-images": {"concurrency": 1, "delay": 0.08}},
-        )
-        command, env = crawl_command(RANKING, settings, archive.root)
-        crawl = subprocess.Popen(command, cwd=archive.root, env=env, stdout=subprocess.PIPE,  # noqa: S603
-                                 stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while count(private_postgres.url, "illusts") == 0:
-            assert time.monotonic() < deadline and crawl.poll() is None, "the crawl stored nothing"
-            time.sleep(0.2)
-        private_postgres.stop()
-        time.sleep(8)
-        private_postgres.start()
-        _, stderr = crawl.communicate(timeout=180)
-        assert crawl.returncode == 0, stderr[-3000:]
-        assert "unavailable" in stderr and "trying again" in stderr
-        assert not errors(stderr) and "Lost a batch" not in stderr
-        assert count(private_postgres.url, "illusts") == count(private_postgres.url, "rankings") == 60
-        assert count(private_postgres.url, "illust_pages WHERE local_path IS NULL") == 0
-        assert count(private_postgres.url, "crawl_runs WHERE status = 'finished'") == 1
-    finally:
-        sandbox.stop()
+                                                                  make_data_sandbox: Any, archive: Archive) -> None:
+    sandbox = make_data_sandbox(ranking_size=60)
+    archive.root.mkdir(parents=True)
+    # Files one at a time, a little apart: the crawl stores works for ~15 s.
+    settings = child_settings(
+        sandbox, archive, PIXIV_DATABASE_URL=private_postgres.url,
+        DOWNLOAD_SLOTS={"pixiv-api": {"concurrency": 2, "delay": 0},
+                        "pixiv-images": {"concurrency": 1, "delay": 0.08}},
+    )
+    command, env = crawl_command(RANKING, settings, archive.root)
+    crawl = subprocess.Popen(command, cwd=archive.root, env=env, stdout=subprocess.PIPE,  # noqa: S603
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while count(private_postgres.url, "illusts") == 0:
+        assert time.monotonic() < deadline and crawl.poll() is None, "the crawl stored nothing"
+        time.sleep(0.2)
+    private_postgres.stop()
+    time.sleep(8)
+    private_postgres.start()
+    _, stderr = crawl.communicate(timeout=180)
+    assert crawl.returncode == 0, stderr[-3000:]
+    assert "unavailable" in stderr and "trying again" in stderr
+    assert not errors(stderr) and "Lost a batch" not in stderr
+    assert count(private_postgres.url, "illusts") == count(private_postgres.url, "rankings") == 60
+    assert count(private_postgres.url, "illust_pages WHERE local_path IS NULL") == 0
+    assert count(private_postgres.url, "crawl_runs WHERE status = 'finished'") == 1
 

@@ -16,7 +16,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from pixivcrawl.pipelines.media import InvalidFile, image_facts
 from pixivcrawl.spiders.ranking import RankingSpider
 from tests.crawl import Archive, crawl
-from tests.hostile.data_server import RunningDataSandbox
+from tests.hostile.data_server import RunningDataSandbox, make_data_sandbox  # noqa: F401 - a fixture
 
 DATE = "2026-10-30"
 
@@ -60,10 +60,8 @@ def test_data_after_the_end_of_a_jpeg_is_kept_and_told() -> None:
 
 
 @pytest.fixture
-def hostile() -> Any:
-    sandbox = RunningDataSandbox(ranking_size=8, page_size=8)
-    yield sandbox
-    sandbox.stop()
+def hostile(make_data_sandbox: Any) -> RunningDataSandbox:
+    return make_data_sandbox(ranking_size=8, page_size=8)
 
 
 @deferred_f_from_coro_f

@@ -10,16 +10,14 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.spiders.ranking import RankingSpider
 from tests.crawl import Archive, crawl
-from tests.hostile.data_server import RunningDataSandbox
+from tests.hostile.data_server import RunningDataSandbox, make_data_sandbox  # noqa: F401 - a fixture
 
 DATE = "2026-10-30"
 
 
 @pytest.fixture
-def hostile() -> Any:
-    sandbox = RunningDataSandbox(ranking_size=12, page_size=6)
-    yield sandbox
-    sandbox.stop()
+def hostile(make_data_sandbox: Any) -> RunningDataSandbox:
+    return make_data_sandbox(ranking_size=12, page_size=6)
 
 
 @deferred_f_from_coro_f

@@ -14,6 +14,7 @@ from tests.hostile.data_server import (
     big_frames_zip,
     child_settings,
     inflating_zip,
+    make_data_sandbox,  # noqa: F401 - a fixture
     run_crawl,
     stream_zeros,
 )
@@ -26,18 +27,23 @@ PEAK_RSS = 400 * MB
 
 
 @pytest.fixture
-def hostile() -> Any:
-    # 30 works: two of them ugoira.
-    sandbox = RunningDataSandbox(ranking_size=30)
-    yield sandbox
-    sandbox.stop()
+def hostile(make_data_sandbox: Any) -> RunningDataSandbox:
+    return make_data_sandbox(ranking_size=30)
 
 
 def crawl_in_child(hostile: RunningDataSandbox, archive: Archive, **settings: Any) -> tuple[Any, int]:
     archive.root.mkdir(parents=True, exist_ok=True)
     process, peak = run_crawl(["ranking", "-a", f"date={DATE}"], child_settings(hostile, archive, **settings), archive.root)
     print(f"peak RSS {peak / MB:.0f} MB")  # shown with -rP: the figures in the README
+    assert peak < PEAK_RSS, f"peak RSS {peak / MB:.0f} MB"
     return process, peak
+
+
+def crawl_finishes_in_bounds(hostile: RunningDataSandbox, archive: Archive, **settings: Any) -> Any:
+    """The crawl's process, which exited 0 with its peak RSS below the target."""
+    process, _ = crawl_in_child(hostile, archive, **settings)
+    assert process.returncode == 0, process.stderr[-3000:]
+    return process
 
 
 def frames_metadata(count: int) -> Any:
@@ -60,9 +66,7 @@ def test_a_1_mb_zip_that_inflates_to_1_gib(hostile: RunningDataSandbox, archive:
     asked: list[str] = []
     hostile.rewrite_json("/v1/ugoira/metadata", frames_metadata(1))
     serve_zip(hostile, body, asked)
-    process, peak = crawl_in_child(hostile, archive)
-    assert process.returncode == 0, process.stderr[-3000:]
-    assert peak < PEAK_RSS, f"peak RSS {peak / MB:.0f} MB"
+    process = crawl_finishes_in_bounds(hostile, archive)
     # Inside every limit, so archived, and each zip asked for once: nothing retried.
     assert len(asked) == len(set(asked)) == 2
     zips = archive.query("SELECT zip_size, animation_local_path FROM ugoira")
@@ -75,9 +79,7 @@ def test_two_ugoiras_inside_every_limit_at_once(hostile: RunningDataSandbox, arc
     asked: list[str] = []
     hostile.rewrite_json("/v1/ugoira/metadata", frames_metadata(12))
     serve_zip(hostile, body, asked)
-    process, peak = crawl_in_child(hostile, archive)
-    assert process.returncode == 0, process.stderr[-3000:]
-    assert peak < PEAK_RSS, f"peak RSS {peak / MB:.0f} MB"
+    process = crawl_finishes_in_bounds(hostile, archive)
     assert "pixivcrawl/ugoira/converted/webp': 2" in process.stderr
 
 
@@ -90,8 +92,7 @@ def test_a_200_mb_json_page(hostile: RunningDataSandbox, archive: Archive) -> No
         return StreamedJson(200 * MB)
 
     hostile.rewrite_json("/v1/illust/ranking", huge)
-    process, peak = crawl_in_child(hostile, archive)
-    assert peak < PEAK_RSS, f"peak RSS {peak / MB:.0f} MB"
+    process, _ = crawl_in_child(hostile, archive)
     assert len(asked) == 1  # not retried
     assert "which is larger than download max size (16777216)" in process.stderr
     assert "'pixivcrawl/too_large/pixiv-api': 1" in process.stderr
@@ -134,10 +135,8 @@ def test_four_600_mb_originals_at_once(hostile: RunningDataSandbox, archive: Arc
 
     hostile.rewrite_json("/v1/illust/ranking", point_originals)
     hostile.serve_image(lambda path: path.startswith("/huge/"), huge)
-    process, peak = crawl_in_child(hostile, archive, DOWNLOAD_SLOTS={"pixiv-api": {"concurrency": 4, "delay": 0},
-                                                                    "pixiv-images": {"concurrency": 4, "delay": 0}})
-    assert process.returncode == 0, process.stderr[-3000:]
-    assert peak < PEAK_RSS, f"peak RSS {peak / MB:.0f} MB"
+    process = crawl_finishes_in_bounds(hostile, archive, DOWNLOAD_SLOTS={
+        "pixiv-api": {"concurrency": 4, "delay": 0}, "pixiv-images": {"concurrency": 4, "delay": 0}})
     assert sorted(asked) == [f"/huge/{i}.jpg" for i in range(4)]  # none retried
     assert "'pixivcrawl/too_large/pixiv-images': 4" in process.stderr
     assert not list(archive.files.rglob("*")) or all(p.stat().st_size < 64 * MB for p in archive.stored_files())
