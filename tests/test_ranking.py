@@ -19,7 +19,7 @@ async def test_ranking_archives_rows_and_files_and_a_rerun_changes_nothing(make_
     crawler = await crawl(RankingSpider, sandbox, archive, mode="day", date=DATE)
     assert crawler.stats.get_value("finish_reason") == "finished"
 
-    ranks = archive.query("SELECT rank, illust_id FROM rankings WHERE mode='day' AND date=? ORDER BY rank", DATE)
+    ranks = archive.query("SELECT rank, work_id FROM rankings WHERE kind='illust' AND mode='day' AND date=? ORDER BY rank", DATE)
     assert [r for r, _ in ranks] == list(range(1, 46))
     served = sandbox.server.world.ranking("day", DATE)[:45]
     assert [i for _, i in ranks] == served

@@ -152,12 +152,15 @@ def trend_tags(request: web.Request, novel: bool) -> list[Raw]:
     for i, t in enumerate(TAGS):
         if t.name in ("R-18", "R-18G"):
             continue
-        w = world.latest_with_tag(i, novel)
+        # The novel list's entries carry an illust too (the Owlbear capture; pixiv-artvier and
+        # Pixeval parse it with the illust model): the tag must be a novel tag of the day.
+        if world.latest_with_tag(i, novel) is None:
+            continue
+        w = world.latest_with_tag(i, False)
         if w is None:
             continue
-        obj = novel_json(request, w) if novel else illust_json(request, w)
         out.append(Raw(encode({"tag": t.name, "translated_name": (t.tr or {}).get(lg) if lg != "ja" else None,
-                               "novel" if novel else "illust": obj})))
+                               "illust": illust_json(request, w)})))
     return out
 
 

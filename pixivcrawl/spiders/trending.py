@@ -35,5 +35,5 @@ class TrendingSpider(PixivSpider):
         trends = response.json().get("trend_tags") or []
         for position, trend in enumerate(trends, start=1):
             yield ApiObject("trending_tag", {**trend, "kind": kind, "date": today, "position": position})
-        works = [t[kind] for t in trends if t.get(kind)]
-        yield from self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
+        # Both lists show an illust with each tag, the novel list too (reference §5.4).
+        yield from self.illust_objects([t["illust"] for t in trends if t.get("illust")])
