@@ -29,7 +29,8 @@ APP_HEADERS: Final = {
 # i.pximg.net answers 403 without it, on every size.
 IMAGE_REFERER: Final = "https://app-api.pixiv.net/"
 
-FILTER: Final = "for_ios"
+# The `filter` parameter (PIXIV_FILTER): the iOS app's value, the Android app's, or sent empty.
+FILTERS: Final = ("for_ios", "for_android", "")
 
 # Listings of every source (pixivpy's AppPixivAPI names in comments where they differ).
 ILLUST_BOOKMARK_DETAIL: Final = "/v2/illust/bookmark/detail"

@@ -31,7 +31,7 @@ class RankingSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for date in self.args["date"] or [yesterday_in_japan()]:
-            params = {"mode": self.args["mode"], "filter": api.FILTER, "date": date.isoformat()}
+            params = {"mode": self.args["mode"], "filter": self.filter, "date": date.isoformat()}
             yield self.api_request(api.ILLUST_RANKING, params, self.parse_ranking, date=date, first_rank=1)
 
     def parse_ranking(

@@ -26,14 +26,14 @@ class RecommendedSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         if self.args["type"] == "novel":
-            params = {"include_ranking_novels": "true", "filter": api.FILTER}
+            params = {"include_ranking_novels": "true", "filter": self.filter}
             yield self.api_request(api.NOVEL_RECOMMENDED, params, self.parse_recommended, kind="novel")
             return
         params = {
             "content_type": self.args["content_type"],
             "include_ranking_label": "true",
             "include_ranking_illusts": "true",
-            "filter": api.FILTER,
+            "filter": self.filter,
         }
         yield self.api_request(api.ILLUST_RECOMMENDED, params, self.parse_recommended, kind="illust")
 

@@ -90,7 +90,7 @@ class SearchSpider(PixivSpider):
         if a["type"] == "novel":
             params.update(merge_plain_keyword_results="true", include_translated_tag_results="true")
         else:
-            params["filter"] = api.FILTER
+            params["filter"] = self.filter
         params.update(duration=a["duration"], search_ai_type=a["search_ai_type"])
         start, end = window
         if a["type"] != "user":
