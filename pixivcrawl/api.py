@@ -46,6 +46,14 @@ SEARCH: Final = {"illust": "/v1/search/illust", "novel": "/v1/search/novel", "us
 TRENDING_TAGS: Final = {"illust": "/v1/trending-tags/illust", "novel": "/v1/trending-tags/novel"}
 USER_BOOKMARKS: Final = {"illust": "/v1/user/bookmarks/illust", "novel": "/v1/user/bookmarks/novel"}
 USER_FOLLOWING: Final = "/v1/user/following"
+USER_FOLLOWER: Final = "/v1/user/follower"
+USER_RELATED: Final = "/v1/user/related"
+USER_MYPIXIV: Final = "/v1/user/mypixiv"
+USER_LIST: Final = "/v2/user/list"
+USER_RECOMMENDED: Final = "/v1/user/recommended"
+USER_BOOKMARK_TAGS: Final = {"illust": "/v1/user/bookmark-tags/illust", "novel": "/v1/user/bookmark-tags/novel"}
+NOVEL_RANKING: Final = "/v1/novel/ranking"
+ILLUST_SERIES_CONTEXT: Final = "/v1/illust-series/illust"
 USER_ILLUSTS: Final = "/v1/user/illusts"
 USER_NOVELS: Final = "/v1/user/novels"
 
@@ -100,6 +108,21 @@ RANKING_MODES: Final = (
     "day_r18_ai",
 )
 
+# /v1/novel/ranking has modes of its own (the web's novel ranking; no month, no manga).
+NOVEL_RANKING_MODES: Final = (
+    "day",
+    "week",
+    "day_male",
+    "day_female",
+    "week_rookie",
+    "week_ai",
+    "day_r18",
+    "week_r18",
+    "week_r18g",
+    "day_male_r18",
+    "day_female_r18",
+    "day_r18_ai",
+)
 
 SERIES_TYPES: Final = ("illust", "novel")
 

@@ -276,10 +276,11 @@ def novel_images(novel: dict[str, Any]) -> list[NovelImage]:
     ]
     embedded = novel.get("illusts") if isinstance(novel.get("illusts"), dict) else {}
     for key, illust_id, page in pixiv_images(novel["text"]):
-        entry = embedded.get(key)
-        images.append(
-            NovelImage(kind="pixiv", key=key, illust_id=illust_id, page=page, urls=entry if isinstance(entry, dict) else None)
-        )
+        entry = embedded.get(key) if isinstance(embedded.get(key), dict) else {}
+        urls = (entry.get("illust") or {}).get("images")
+        # The page's own URLs, unless the illust is hidden from the reader (visible false).
+        url = urls.get("original") if isinstance(urls, dict) and entry.get("visible") is not False else None
+        images.append(NovelImage(kind="pixiv", key=key, illust_id=illust_id, page=page, url=url, urls=urls or None))
     return images
 
 

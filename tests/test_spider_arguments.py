@@ -23,7 +23,9 @@ def test_date_ranges_are_inclusive() -> None:
         ({"date": "yesterday"}, "spider ranking: bad date='yesterday'; expected a date YYYY-MM-DD or a range START..END"),
         ({"date": "2026-11-02..2026-11-01"}, "bad date='2026-11-02..2026-11-01'"),
         ({"pages": "0"}, "spider ranking: bad pages='0'; expected a whole number >= 1"),
-        ({"user_id": "5"}, "spider ranking: unknown argument 'user_id'; accepted: mode, date, pages"),
+        ({"user_id": "5"}, "spider ranking: unknown argument 'user_id'; accepted: type, mode, date, pages"),
+        ({"type": "novel", "mode": "month"}, "spider ranking: bad mode='month' for type=novel; expected one of: day, week, day_male"),
+        ({"mode": "week_ai"}, "spider ranking: bad mode='week_ai' for type=illust; expected one of: day, week, month"),
     ],
 )
 def test_bad_arguments_name_the_argument_and_accepted_values(kwargs, message) -> None:
@@ -35,7 +37,7 @@ def test_bad_arguments_name_the_argument_and_accepted_values(kwargs, message) ->
 
 def test_defaults_apply() -> None:
     args = RankingSpider.parse_arguments({})
-    assert args == {"mode": "day", "date": None, "pages": None}
+    assert args == {"type": "illust", "mode": "day", "date": None, "pages": None}
 
 
 @pytest.mark.parametrize(

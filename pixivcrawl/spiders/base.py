@@ -16,7 +16,6 @@ from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.db.archive import Archive
 from pixivcrawl.items import ApiObject
 from pixivcrawl.models import WorkStatus
-from pixivcrawl.novel_text import pixiv_images
 from pixivcrawl.parsing import illust_status
 
 if TYPE_CHECKING:
@@ -123,8 +122,7 @@ class PixivSpider(scrapy.Spider):
         self.archived_novels: set[int] = set()
         # Novels whose text this crawl already asked for: one webview per novel.
         self.novel_texts_requested: set[int] = set()
-        # Illusts this crawl asked the detail of: once each.
-        self.illust_details_requested: set[int] = set()
+
 
     @classmethod
     def all_arguments(cls) -> dict[str, Arg]:
@@ -367,26 +365,17 @@ class PixivSpider(scrapy.Spider):
             params = {"id": novel_id, "viewer_version": api.WEBVIEW_VIEWER_VERSION}
             yield self.api_request(api.NOVEL_WEBVIEW, params, self.parse_novel_text, novel_id=novel_id)
 
-    def parse_novel_text(self, response: Response, novel_id: int) -> Iterator[ApiObject | scrapy.Request]:
+    def preview_objects(self, preview: dict[str, Any], works: bool = True) -> Iterator[ApiObject | scrapy.Request]:
+        """A ``user_previews`` entry: its user (with the entry's ``is_muted``) and, with ``works``,
+        its preview works (whole work objects: archived rather than dropped)."""
+        user = preview.get("user") or {}
+        yield ApiObject("user", {**user, "is_muted": preview.get("is_muted")})
+        if works:
+            yield from self.illust_objects(preview.get("illusts") or [])
+            yield from self.novel_objects(preview.get("novels") or [])
+
+    def parse_novel_text(self, response: Response, novel_id: int) -> Iterator[ApiObject]:
         yield ApiObject("novel_text", {"id": novel_id, "html": response.text})
-        # [pixivimage:ID-P] shows an illust page in the text: archive that illust, files and all.
-        yield from self.illust_detail_requests(illust_id for _, illust_id, _ in pixiv_images(response.text))
-
-    def illust_detail_requests(self, illust_ids: Iterable[int]) -> Iterator[scrapy.Request]:
-        """``/v1/illust/detail`` of each illust not asked for yet in this crawl."""
-        for illust_id in illust_ids:
-            if illust_id in self.illust_details_requested:
-                continue
-            self.illust_details_requested.add(illust_id)
-            params = {"illust_id": illust_id, "filter": self.filter}
-            yield self.detail_request(api.ILLUST_DETAIL, params, self.parse_illust_detail, illust_id=illust_id)
-
-    def parse_illust_detail(self, response: Response, illust_id: int) -> Iterator[ApiObject | scrapy.Request]:
-        """An illust's detail (a 404 records it as deleted)."""
-        if is_deleted(response):
-            yield self.deleted_work("illust", illust_id)
-            return
-        yield from self.illust_objects([response.json().get("illust") or {}])
 
     def comment_requests(self, kind: str, work_id: int) -> Iterator[scrapy.Request]:
         """The first page of the comments on illust or novel ``work_id``; pages and replies follow."""

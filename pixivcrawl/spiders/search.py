@@ -152,10 +152,7 @@ class SearchSpider(PixivSpider):
             if user_id in self.seen:
                 continue
             self.seen.add(user_id)
-            yield ApiObject("user", preview.get("user") or {})
-            # The previews are whole work objects: archive them rather than drop them.
-            yield from self.illust_objects(preview.get("illusts") or [])
-            yield from self.novel_objects(preview.get("novels") or [])
+            yield from self.preview_objects(preview)
         next_url = data.get("next_url")
         if next_url and next_offset(next_url) > api.OFFSET_CAP:
             self.logger.warning("Search %r: Pixiv serves at most %s users", self.args["word"], api.OFFSET_CAP)

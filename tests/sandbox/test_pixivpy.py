@@ -140,7 +140,9 @@ def test_user_endpoints(api: Any, sandbox: Sandbox) -> None:
     assert ok(api.user_mypixiv(1)).user_previews
     assert ok(api.user_recommended()).user_previews
     assert ok(api.user_related(5)).user_previews
-    assert ok(api.user_list(1)).user_previews == []
+    listed = ok(api.user_list(1)).user_previews
+    assert [p.user.id for p in listed] == sandbox.world.listed_user_ids(1)
+    assert all("is_accept_request" in p.user and "is_muted" in p for p in listed)
     assert ok(api.user_follow_add(5)) == {} and ok(api.user_follow_delete(5)) == {}
 
 

@@ -108,9 +108,12 @@ async def test_novel_with_uploaded_and_pixiv_images_archives_them_with_files(san
         stored = archive.files / local_path
         assert stored.stat().st_size == size and len(sha256) == 64
 
-    [(key, illust_id, image_page)] = archive.query("SELECT image_key, illust_id, page FROM novel_images WHERE kind = 'pixiv'")
+    [(key, illust_id, image_page, url, local_path)] = archive.query(
+        "SELECT image_key, illust_id, page, url, local_path FROM novel_images WHERE kind = 'pixiv'"
+    )
     assert f"[pixivimage:{key}]" in page["text"] and key == f"{illust_id}-{image_page}"
-    # The illust the text shows is archived by the same crawl, its files too.
-    [(status,)] = archive.query("SELECT status FROM illusts WHERE id = ?", illust_id)
-    if status == "available":
-        assert archive.query("SELECT count(local_path) FROM illust_pages WHERE illust_id = ?", illust_id)[0][0] >= 1
+    # The illust page the text shows, from the page's `illusts` map, is stored beside the novel.
+    entry = page["illusts"][key]
+    assert url == entry["illust"]["images"]["original"]
+    assert local_path == f"novels/{novel.id}_image{key}{url[url.rindex('.'):]}"
+    assert (archive.files / local_path).is_file()
