@@ -64,8 +64,9 @@ RESTRICTS: Final = ("public", "private")
 SEARCH_TARGETS: Final = ("partial_match_for_tags", "exact_match_for_tags", "title_and_caption", "keyword", "text")
 SEARCH_SORTS: Final = ("date_desc", "date_asc", "popular_desc")
 SEARCH_DURATIONS: Final = ("within_last_day", "within_last_week", "within_last_month")
-# 0 hides AI-generated works, 1 shows them (pixivpy).
-SEARCH_AI_TYPES: Final = ("0", "1")
+# Passed on as given: the sources disagree (pixivpy's docstring: 0 hides AI works, 1 shows them;
+# the endpoint reference: omitted = all, 1 = exclude AI works, 2 = AI works only).
+SEARCH_AI_TYPES: Final = ("0", "1", "2")
 CONTENT_TYPES: Final = ("illust", "manga")
 
 # Endpoint paths.

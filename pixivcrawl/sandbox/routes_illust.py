@@ -110,23 +110,43 @@ async def follow(request: web.Request) -> web.Response:
     return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=False), "illusts", lambda w: illust_json(request, w))
 
 
-async def series(request: web.Request) -> web.Response:
+def series_detail(request: web.Request, sid_: int) -> tuple[dict[str, object], list[int]]:
+    """``illust_series_detail`` of a series, and its works' indexes in order (deleted ones left out)."""
     world = state(request).world
-    sid_ = int_param(request, "illust_series_id")
     members = [i for i in world.series_members(sid_, False) if not world.illust(i).deleted]
     if not members:
         raise ApiError(404, "", "Series not found")  # wording unknown
     first = world.illust(members[0])
-    user_id = first.user_id
     detail = {"id": sid_, "title": world.series_title(sid_, False), "caption": "",
               "cover_image_urls": {"medium": world.illust_urls(first, 0)["medium"]},
               "series_work_count": len(members), "create_date": world.iso(first.ts),
-              "width": 1000, "height": 1414, "user": world.user_obj(user_id, viewer(request)),
-              "watchlist_added": False}
+              "width": 1000, "height": 1414, "user": world.user_obj(first.user_id, viewer(request)),
+              "watchlist_added": sid_ % 5 == 0}
+    return detail, members
+
+
+async def series(request: web.Request) -> web.Response:
+    world = state(request).world
+    detail, members = series_detail(request, int_param(request, "illust_series_id"))
+    first = world.illust(members[0])
     extra = {"illust_series_detail": detail, "illust_series_first_illust": illust_json(request, first)}
     # newest first, as Pixiv lists a series' works
     return offset_page(request, iter(reversed(members)), "illusts",
                        lambda i: illust_json(request, world.illust(i)), extra=extra)
+
+
+async def series_context(request: web.Request) -> web.Response:
+    """/v1/illust-series/illust: a work's series and its place there (Owlbear: content_order, prev, next)."""
+    world = state(request).world
+    w = get_illust(request)
+    if not w.series_id or w.deleted:
+        raise ApiError(404, "", "Series not found")  # wording unknown, as for /v1/illust/series
+    detail, members = series_detail(request, w.series_id)
+    pos = members.index(w.idx)
+    neighbour = {k: illust_json(request, world.illust(members[j])) if 0 <= j < len(members) else None
+                 for k, j in (("prev", pos - 1), ("next", pos + 1))}
+    context = Raw(encode({"content_order": pos + 1, **neighbour}))
+    return json_response({"illust_series_detail": detail, "illust_series_context": context})
 
 
 async def bookmark_detail(request: web.Request) -> web.Response:
@@ -191,6 +211,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/v1/illust/new", new)
     router.add_get("/v2/illust/follow", follow)
     router.add_get("/v1/illust/series", series)
+    router.add_get("/v1/illust-series/illust", series_context)
     router.add_get("/v2/illust/bookmark/detail", bookmark_detail)
     router.add_get("/v1/trending-tags/illust", trending)
     router.add_get("/v1/search/illust", search)

@@ -63,7 +63,8 @@ class SearchSpider(PixivSpider):
         "duration": Arg("only works of the last day, week or month", choices=api.SEARCH_DURATIONS),
         "start_date": Arg("only works from this day (YYYY-MM-DD)", parse=parse_date, expects="a date YYYY-MM-DD"),
         "end_date": Arg("only works up to this day (YYYY-MM-DD)", parse=parse_date, expects="a date YYYY-MM-DD"),
-        "search_ai_type": Arg("0 hides AI-generated works, 1 shows them", choices=api.SEARCH_AI_TYPES),
+        "search_ai_type": Arg("0, 1 or 2, passed on as given (sources disagree on 0 and 1; 2 = AI works only)",
+                              choices=api.SEARCH_AI_TYPES),
     }
 
     @classmethod
