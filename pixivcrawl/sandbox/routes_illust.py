@@ -58,16 +58,23 @@ def _php_array(request: web.Request, name: str) -> list[str]:
     return [v for k, v in request.query.items() if k == name + "[]" or (k.startswith(name + "[") and k.endswith("]"))]
 
 
+#: Works of viewed[] a later related page lists again.
+RELATED_REPEATS = 2
+
+
 async def related(request: web.Request) -> web.Response:
     world = state(request).world
     w = get_illust(request)
     n = state(request).config.page_size
     viewed = _php_array(request, "viewed")
     seeds = _php_array(request, "seed_illust_ids") or [str(w.id)]
-    idxs = world.related_idx(w.idx, False, n, len(viewed))
-    items = [illust_json(request, world.illust(i)) for i in idxs]
+    # Real later pages repeat a few works already in their viewed[] (captures): two here.
+    repeats = [int(v) for v in viewed[:RELATED_REPEATS]]
+    idxs = world.related_idx(w.idx, False, n - len(repeats), len(viewed))
+    items = [illust_json(request, world.illust_by_id(i)) for i in repeats]
+    items += [illust_json(request, world.illust(i)) for i in idxs]
     url = None
-    if len(viewed) + n < n * 5:  # Pixiv's related list runs dry after a few pages
+    if len(viewed) + len(idxs) < n * 4:  # Pixiv's related list runs dry after a few pages
         pairs = [("illust_id", str(w.id)), ("filter", request.query.get("filter", "for_ios"))]
         pairs += [(f"seed_illust_ids[{i}]", s) for i, s in enumerate(seeds)]
         pairs += [(f"viewed[{i}]", v) for i, v in enumerate(viewed + [str(world.illust(i).id) for i in idxs])]
@@ -88,7 +95,21 @@ async def recommended(request: web.Request) -> web.Response:
     return json_response({"illusts": [illust_json(request, world.illust(i)) for i in idxs],
                           "ranking_illusts": ranking_illusts, "contest_exists": False,
                           "privacy_policy": {},
-                          "next_url": next_url(request, offset=offset + n) if more else None})
+                          "next_url": recommended_next_url(request, offset + n, idxs) if more else None})
+
+
+def recommended_next_url(request: web.Request, offset: int, idxs: list[int]) -> str:
+    """The long next_url of the capture: the ids viewed so far as viewed[N], and the bookmark-id bounds."""
+    world = state(request).world
+    viewed = _php_array(request, "viewed") + [str(world.illust(i).id) for i in idxs]
+    pairs = [(k, request.query.get(k, d)) for k, d in (("content_type", "illust"), ("filter", "for_ios"),
+                                                       ("include_ranking_label", "true"))]
+    bookmarks = world.user_bookmarks(viewer(request), "public") or [0]
+    pairs += [("min_bookmark_id_for_recent_illust", str(min(bookmarks) * 10 + 7)),
+              ("max_bookmark_id_for_recommend", str(max(bookmarks) * 10 + 3)), ("offset", str(offset)),
+              ("include_privacy_policy", "false")]
+    pairs += [(f"viewed[{i}]", v) for i, v in enumerate(viewed)]
+    return f"{state(request).api_base}{request.path}?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
 
 
 async def new(request: web.Request) -> web.Response:
