@@ -159,7 +159,8 @@ def test_recommended_next_url_is_long_like_the_capture_and_related_pages_repeat_
     assert viewed2[: len(first["illusts"])] == [str(i["id"]) for i in first["illusts"]]
     assert len(viewed2) == len(first["illusts"]) + len(second["illusts"])
 
-    page1 = client.json("/v2/illust/related", illust_id=120999000, filter="for_ios")
+    seed = next(w for w in map(client.sb.world.illust, range(100)) if not (w.deleted or w.hidden))
+    page1 = client.json("/v2/illust/related", illust_id=seed.id, filter="for_ios")
     viewed = [v for k, v in parse_qsl(urlsplit(page1["next_url"]).query) if k.startswith("viewed[")]
     page2 = client.json(page1["next_url"])
     assert [str(i["id"]) for i in page2["illusts"][:2]] == viewed[:2]
