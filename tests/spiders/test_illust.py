@@ -76,3 +76,13 @@ async def test_series_true_skips_works_in_no_series(sandbox: RunningSandbox, arc
     await crawl(IllustSpider, sandbox, archive, settings=NO_FILES, illust_id=str(ILLUST), series="true")
     assert not sandbox.server.world.illust_by_id(ILLUST).series_id
     assert routes(sandbox).get("/v1/illust-series/illust", 0) == 0
+
+
+@deferred_f_from_coro_f
+async def test_restriction_attributes_and_comment_access_control_are_kept(sandbox: RunningSandbox, archive: Archive) -> None:
+    world = sandbox.server.world
+    restricted = next(w for w in map(world.illust, range(5, 5000, 97)) if not (w.deleted or w.hidden))
+    await crawl(IllustSpider, sandbox, archive, settings=NO_FILES, illust_id=f"{restricted.id},{ILLUST}")
+    rows = dict(archive.query("SELECT id, restriction_attributes FROM illusts"))
+    assert rows == {restricted.id: '["restricted_mode"]', ILLUST: None}
+    assert archive.query("SELECT DISTINCT comment_access_control FROM illusts") == [(0,)]
