@@ -48,16 +48,19 @@ RANKING_HISTORY = {
 
 def _new_columns() -> dict[str, tuple[sa.Column[object], ...]]:
     return {
-    "illusts": (sa.Column("restriction_attributes", Json, nullable=True), sa.Column("comment_access_control", sa.Integer(), nullable=True)),
-    "users": (sa.Column("is_muted", sa.Boolean(), nullable=True),),
-    "novel_texts": (sa.Column("like_count", sa.Integer(), nullable=True),),
-    "series": (
-        sa.Column("width", sa.Integer(), nullable=True),
-        sa.Column("height", sa.Integer(), nullable=True),
-        sa.Column("watchlist_added", sa.Boolean(), nullable=True),
-        sa.Column("ai_type", sa.Integer(), nullable=True),
-        sa.Column("display_text", sa.String(), nullable=True),
-    ),
+        "illusts": (
+            sa.Column("restriction_attributes", Json, nullable=True),
+            sa.Column("comment_access_control", sa.Integer(), nullable=True),
+        ),
+        "users": (sa.Column("is_muted", sa.Boolean(), nullable=True),),
+        "novel_texts": (sa.Column("like_count", sa.Integer(), nullable=True),),
+        "series": (
+            sa.Column("width", sa.Integer(), nullable=True),
+            sa.Column("height", sa.Integer(), nullable=True),
+            sa.Column("watchlist_added", sa.Boolean(), nullable=True),
+            sa.Column("ai_type", sa.Integer(), nullable=True),
+            sa.Column("display_text", sa.String(), nullable=True),
+        ),
     }
 
 
@@ -66,8 +69,8 @@ def _sqlite_set_not_null(table: str, columns: tuple[str, ...], not_null: bool) -
     bind = op.get_bind()
     sql = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": table}).scalar_one()
     for column in columns:
-        pattern = rf"(\n\t{column} INTEGER)( NOT NULL)?,"
-        sql, count = re.subn(pattern, rf"\1{' NOT NULL' if not_null else ''},", sql)
+        pattern = rf"(\b{column}\s+INTEGER)(\s+NOT\s+NULL)?(?=\s*,)"
+        sql, count = re.subn(pattern, rf"\1{' NOT NULL' if not_null else ''}", sql)
         if count != 1:
             raise RuntimeError(f"{table}.{column}: column definition not found in the stored schema")
     version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
