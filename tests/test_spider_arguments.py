@@ -71,3 +71,26 @@ def test_the_project_defaults_pass_the_checks() -> None:
     settings.setmodule("pixivcrawl.settings")
     settings.set("PIXIV_SANDBOX", True)
     check_settings(settings)
+
+
+@pytest.mark.parametrize(("value", "sent"), [("for_ios", "filter=for_ios"), ("for_android", "filter=for_android"), ("", "filter=&")])
+def test_pixiv_filter_is_sent_as_set(value: str, sent: str) -> None:
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(RankingSpider, {"PIXIV_FILTER": value, "PIXIV_API_URL": "https://app-api.pixiv.net"})
+    spider = RankingSpider.from_crawler(crawler, date="2026-10-30")
+    [request] = spider.start_listings()
+    assert sent in request.url + "&"
+
+
+def test_a_bad_pixiv_filter_stops_before_any_request() -> None:
+    from scrapy.settings import Settings
+
+    from pixivcrawl.checks import check_settings
+
+    settings = Settings()
+    settings.setmodule("pixivcrawl.settings")
+    settings.set("PIXIV_FILTER", "for_web")
+    settings.set("PIXIV_SANDBOX", True)
+    with pytest.raises(ArgumentError, match="bad PIXIV_FILTER='for_web'; expected for_ios, for_android or '' \\(empty\\)"):
+        check_settings(settings)
