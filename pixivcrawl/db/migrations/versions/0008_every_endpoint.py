@@ -2,7 +2,7 @@
 the fields dropped so far, and NULL (not a placeholder's 0 or 100) for what a hidden work does not show.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 
 - ``rankings`` gets ``kind`` (illust or novel) and ``illust_id`` becomes ``work_id``; every row is
   kept, as an illust ranking. ``ranking_history`` keeps its columns (illust rankings only).
@@ -25,7 +25,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
