@@ -123,7 +123,6 @@ class PixivSpider(scrapy.Spider):
         # Novels whose text this crawl already asked for: one webview per novel.
         self.novel_texts_requested: set[int] = set()
 
-
     @classmethod
     def all_arguments(cls) -> dict[str, Arg]:
         return {**cls.arguments, **cls.common_arguments}
