@@ -117,3 +117,9 @@ async def test_novel_with_uploaded_and_pixiv_images_archives_them_with_files(san
     assert url == entry["illust"]["images"]["original"]
     assert local_path == f"novels/{novel.id}_image{key}{url[url.rindex('.'):]}"
     assert (archive.files / local_path).is_file()
+
+    # Read again, the text's images are found archived: none is fetched twice.
+    sandbox.reset_stats()
+    crawler = await crawl(NovelSpider, sandbox, archive, novel_id=str(novel.id))
+    assert crawler.stats.get_value("file_status_count/uptodate") >= len(uploaded) + 1
+    assert sandbox.stats()["image_requests"] == 0

@@ -173,6 +173,8 @@ class PixivFilesPipeline(FilesPipeline):
             recorded.update(self.archived.pages(item))
         if self.covers and isinstance(item, Novel) and item.cover_url:
             recorded.update(self.archived.cover(item))
+        if isinstance(item, NovelText) and item.images:
+            recorded.update(self.archived.novel_images(item))
         if self.profile_images:
             recorded.update(self.archived.profile_images(_users_of(item)))
         return recorded
