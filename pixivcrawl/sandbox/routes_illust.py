@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .api import (get_work, Raw, compact, encode, novel_json, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
+from .api import (get_work, Raw, compact, encode, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
                   offset_param, state, take, viewer)
 from .comments import comments_page, replies_page
 from .images import ugoira_delays, ugoira_frame_count

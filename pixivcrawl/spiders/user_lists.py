@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
@@ -21,8 +21,6 @@ class UserListSpider(PixivSpider):
     row that says the user is in the list. User lists are not in time order, so
     they are read whole (``pages`` still limits them) even in incremental mode.
     """
-
-    user_arg: ClassVar[str] = "user_id"
 
     def list_request(self, path: str, params: dict[str, Any], owner: int, relation: str) -> scrapy.Request:
         return self.api_request(path, params, self.parse_list, owner=owner, relation=relation, first=1)
@@ -54,7 +52,7 @@ class FollowersSpider(UserListSpider):
         "user_id": Arg("whose followers (default: the logged-in user)", parse=parse_positive_int, expects="a user id"),
     }
 
-    async def start(self) -> Any:
+    async def start(self) -> AsyncIterator[Any]:
         user_id = self.args["user_id"] or await self.account_user_id()
         yield self.list_request(api.USER_FOLLOWER, {"user_id": user_id, "filter": self.filter}, user_id, "follower")
 
@@ -84,7 +82,7 @@ class MypixivSpider(UserListSpider):
                     parse=parse_bool, default=False, expects="true or false"),
     }
 
-    async def start(self) -> Any:
+    async def start(self) -> AsyncIterator[Any]:
         user_id = self.args["user_id"] or await self.account_user_id()
         if self.args["list"]:
             yield self.list_request(api.USER_LIST, {"user_id": user_id, "filter": self.filter}, user_id, "listed")
