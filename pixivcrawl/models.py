@@ -185,7 +185,7 @@ class NovelImage(PixivModel):
 
     kind: str = Field(pattern=r"^(uploaded|pixiv)$")
     # The novelImageId, or "ID-P" of an illust page.
-    key: str = Field(pattern=r"^[0-9A-Za-z_-]+$")
+    key: str = Field(pattern=r"^[0-9A-Za-z_-]+$")  # parsing.IMAGE_KEY
     illust_id: int | None = None
     page: int | None = None
     sanity_level: int | None = None

@@ -7,6 +7,7 @@ the payload is not what Pixiv sends. Tests feed them sample payloads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,8 @@ from pixivcrawl.models import (
 from pixivcrawl.novel_text import pixiv_images, plain_text, webview_novel
 
 PLACEHOLDER_PATH = "/common/images/limit_"
+#: What a novel image's id may be: it names the file (``novels/<novel_id>_image<key>``).
+IMAGE_KEY = re.compile(r"[0-9A-Za-z_-]+")
 
 
 def placeholder_name(url: str | None) -> str | None:
@@ -272,7 +275,9 @@ def novel_images(novel: dict[str, Any]) -> list[NovelImage]:
             urls=image.get("urls"),
         )
         for key, image in (uploaded.items() if isinstance(uploaded, dict) else ())
-        if isinstance(image, dict)
+        # An image entry Pixiv shapes otherwise is left out, never the novel's text with it.
+        if isinstance(image, dict) and IMAGE_KEY.fullmatch(str(image.get("novelImageId") or key))
+        and isinstance(image.get("urls") or {}, dict)
     ]
     embedded = novel.get("illusts") if isinstance(novel.get("illusts"), dict) else {}
     for key, illust_id, page in pixiv_images(novel["text"]):
