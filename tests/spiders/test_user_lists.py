@@ -55,10 +55,18 @@ async def test_mypixiv_and_user_list(sandbox: RunningSandbox, archive: Archive, 
     user = 3
     expected = world.mypixiv_ids(user) if relation == "mypixiv" else world.listed_user_ids(user)
     assert expected
-    await crawl(MypixivSpider, sandbox, archive, settings=NO_FILES, user_id=str(user), **args)
+    files = relation == "listed"  # one list with files (the short one): the previews' pages on disk
+    await crawl(MypixivSpider, sandbox, archive, settings={} if files else NO_FILES, user_id=str(user), **args)
     rows = archive.query("SELECT other_user_id FROM user_relations WHERE relation = ? AND user_id = ? ORDER BY position", relation, user)
     assert [u for (u,) in rows] == expected
     assert routes(sandbox)[route] == pages(len(expected))
+    assert_users_archived(archive, world, expected)
+    if not files:
+        return
+    stored = archive.query("SELECT local_path, size FROM illust_pages WHERE local_path IS NOT NULL")
+    assert stored
+    for local_path, size in stored:
+        assert (archive.files / local_path).stat().st_size == size
 
 
 @deferred_f_from_coro_f
