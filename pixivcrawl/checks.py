@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
+from pixivcrawl.api import FILTERS
 from pixivcrawl.auth import resolve_refresh_token
 from pixivcrawl.exceptions import ArgumentError, AuthError
 from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
@@ -29,13 +30,16 @@ def check_settings(settings: BaseSettings) -> None:
             "bad PIXIV_DATABASE_URL: expected a SQLAlchemy URL such as sqlite:///data/pixiv.db "
             "or postgresql+psycopg://user@host/db"
         ) from None
-    for name in ("PIXIV_DB_BATCH_SIZE", "PIXIV_TOKEN_REFRESH_MARGIN"):
+    for name, least in (("PIXIV_DB_BATCH_SIZE", 1), ("PIXIV_TOKEN_REFRESH_MARGIN", 0),
+                        ("PIXIV_RUN_HEARTBEAT_INTERVAL", 0.1)):
         try:
             value = settings.getfloat(name)
         except ValueError:
             value = -1
-        if value < (1 if name == "PIXIV_DB_BATCH_SIZE" else 0):
+        if value < least:
             raise ArgumentError(f"bad {name}={settings[name]!r}; expected a positive number")
+    if settings["PIXIV_FILTER"] not in FILTERS:
+        raise ArgumentError(f"bad PIXIV_FILTER={settings['PIXIV_FILTER']!r}; expected for_ios, for_android or '' (empty)")
     if not settings.getlist("PIXIV_IMAGE_HOSTS"):
         raise ArgumentError("PIXIV_IMAGE_HOSTS is empty; expected i.pximg.net (and any mirror hosts)")
     if not settings.getbool("PIXIV_SANDBOX"):

@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
 
 #: What the archive's integer columns hold (BIGINT, SQLite INTEGER): ids and counts must fit.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -37,7 +37,6 @@ class PixivModel(BaseModel):
     _source: Any = PrivateAttr(default=None)
 
 
-
 class Tag(PixivModel):
     name: str = Field(min_length=1)
     translated_name: str | None = None
@@ -52,6 +51,8 @@ class User(PixivModel):
     profile_image_file: StoredFile | None = None
     comment: str | None = None
     is_followed: bool | None = None
+    # Whether the account muted this user: user_previews entries (following, followers...) say it.
+    is_muted: bool | None = None
     # Only on /v1/user/detail: the profile, its publicity and the workspace, as Pixiv sends them.
     profile: dict[str, Any] | None = None
     profile_publicity: dict[str, Any] | None = None
@@ -109,9 +110,10 @@ class Illust(PixivModel):
     ai_type: Int64 = 0
     book_style: Int64 | None = None
     create_date: dt.datetime | None = None
-    page_count: Int64 = Field(default=1, ge=0)
-    width: Int64 = 0
-    height: Int64 = 0
+    # None when only a placeholder was seen: its 100x100 and page counts are not the work's.
+    page_count: Int64 | None = Field(default=1, ge=0)
+    width: Int64 | None = 0
+    height: Int64 | None = 0
     total_view: Int64 | None = None
     total_bookmarks: Int64 | None = None
     total_comments: Int64 | None = None
@@ -127,13 +129,17 @@ class Illust(PixivModel):
     # The placeholder Pixiv showed instead of the work, e.g. "limit_sanity_level".
     restriction: str | None = None
     ugoira: Ugoira | None = None
+    # e.g. ["restricted_mode"] on some list items; the detail's comment_access_control.
+    restriction_attributes: list[str] | None = None
+    comment_access_control: Int64 | None = None
 
 
 class RankingEntry(PixivModel):
+    kind: str = Field(default="illust", pattern=r"^(illust|novel)$")
     mode: str
     date: dt.date
     rank: Int64 = Field(ge=1)
-    illust_id: Int64 = Field(ge=1)
+    work_id: Int64 = Field(ge=1, validation_alias=AliasChoices("work_id", "illust_id"))
 
 
 class NovelTag(Tag):
@@ -152,7 +158,7 @@ class Novel(PixivModel):
     # novel_ai_type: 0 unknown, 1 not AI, 2 AI-generated (named like Illust.ai_type).
     ai_type: Int64 = 0
     create_date: dt.datetime | None = None
-    page_count: Int64 = Field(default=1, ge=0)
+    page_count: Int64 | None = Field(default=1, ge=0)
     text_length: Int64 | None = None
     # The work's own cover; None for Pixiv's default covers and placeholders.
     cover_url: str | None = None
@@ -181,6 +187,23 @@ class NovelText(PixivModel):
     plain_text: str
     length: Int64 = Field(ge=0)
     marker: dict[str, Any] | None = None
+    # rating.like of the webview page: the novel's like count is given nowhere else.
+    like_count: Int64 | None = None
+    images: list[NovelImage] = []
+
+
+class NovelImage(PixivModel):
+    """An image in a novel's text: ``[uploadedimage:N]`` (``kind`` uploaded) or ``[pixivimage:ID-P]`` (pixiv)."""
+
+    kind: str = Field(pattern=r"^(uploaded|pixiv)$")
+    # The novelImageId, or "ID-P" of an illust page.
+    key: str = Field(pattern=r"^[0-9A-Za-z_-]+$")  # parsing.IMAGE_KEY
+    illust_id: Int64 | None = None
+    page: Int64 | None = None
+    sanity_level: Int64 | None = None
+    url: str | None = None
+    urls: dict[str, Any] | None = None
+    file: StoredFile | None = None
 
 
 class Series(PixivModel):
@@ -197,6 +220,11 @@ class Series(PixivModel):
     is_original: bool | None = None
     is_concluded: bool | None = None
     total_character_count: Int64 | None = None
+    width: Int64 | None = None
+    height: Int64 | None = None
+    watchlist_added: bool | None = None
+    ai_type: Int64 | None = None
+    display_text: str | None = None
 
 
 class SeriesEntry(PixivModel):
@@ -239,6 +267,25 @@ class Follow(PixivModel):
     user_id: Int64 = Field(ge=1)
     followed_user_id: Int64 = Field(ge=1)
     restrict: str = Field(pattern=r"^(public|private)$")
+
+
+class BookmarkTag(PixivModel):
+    """A tag of ``user_id``'s ``kind`` bookmarks (``restrict`` public or private), on ``count`` of them."""
+
+    user_id: Int64 = Field(ge=1)
+    kind: str = Field(pattern=r"^(illust|novel)$")
+    restrict: str = Field(pattern=r"^(public|private)$")
+    name: str = Field(min_length=1)
+    count: Int64 | None = Field(default=None, ge=0)
+
+
+class UserRelation(PixivModel):
+    """``other_user_id`` is in ``user_id``'s list ``relation`` (related, mypixiv, recommended, listed)."""
+
+    relation: str = Field(pattern=r"^(related|mypixiv|recommended|listed)$")
+    user_id: Int64 = Field(ge=1)
+    other_user_id: Int64 = Field(ge=1)
+    position: Int64 | None = Field(default=None, ge=1)
 
 
 class TrendingTag(PixivModel):

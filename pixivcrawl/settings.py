@@ -96,6 +96,8 @@ LOG_FORMATTER = "pixivcrawl.logformatter.PixivLogFormatter"
 PIXIV_API_URL = "https://app-api.pixiv.net"
 PIXIV_AUTH_URL = "https://oauth.secure.pixiv.net/auth/token"
 PIXIV_LANGUAGE = "en"
+# The `filter` parameter: for_ios (as pixivpy and gallery-dl send it), for_android, or "" (sent empty).
+PIXIV_FILTER = "for_ios"
 PIXIV_REFRESH_TOKEN = os.environ.get("PIXIV_REFRESH_TOKEN", "")
 PIXIV_TOKEN_FILE = str(Path("~/.config/pixivcrawl/token.json").expanduser())
 # Refresh the access token this many seconds before Pixiv says it expires.
@@ -138,6 +140,9 @@ PIXIV_DB_FLUSH_INTERVAL = 5.0
 PIXIV_DB_RETRY_TIMES = 8
 PIXIV_DB_RETRY_BACKOFF = 1.0
 PIXIV_DB_RETRY_BACKOFF_MAX = 15.0
+# How often a running crawl renews its crawl_runs heartbeat (seconds); a run
+# silent for five intervals, or whose process on this host is gone, is `lost`.
+PIXIV_RUN_HEARTBEAT_INTERVAL = 60.0
 
 # --- pixivcrawl: files -------------------------------------------------------
 PIXIV_DOWNLOAD_FILES = True

@@ -57,7 +57,7 @@ async def test_one_bad_value_costs_only_its_own_item(hostile: RunningDataSandbox
     assert stats["pixivcrawl/validation/nul_removed/illust"] == 1
 
     # Ranks are positions: the junk element keeps its place, the next page continues after it.
-    ranks = dict(archive.query("SELECT illust_id, rank FROM rankings"))
+    ranks = dict(archive.query("SELECT work_id, rank FROM rankings"))
     assert ranks[ids["after_junk"]] == 5
     assert max(ranks.values()) == 13  # page 2 (next_url) was followed
 
@@ -70,8 +70,8 @@ async def test_one_bad_value_costs_only_its_own_item(hostile: RunningDataSandbox
         ("illust", repr(2**63), "validation"),
         ("illust", repr(ids["huge_user"]), "validation"),
         ("illust", '\'"not an object"\'', "validation"),
-        ("ranking_entry", repr('{"mode": "day", "date": "2026-10-30", "rank": 1, "illust_id": 9223372036854775808}'),
-         "validation"),
+        ("ranking_entry", repr('{"kind": "illust", "mode": "day", "date": "2026-10-30", "rank": 1, '
+                               '"work_id": 9223372036854775808}'), "validation"),
     ])
     assert archive.query("SELECT object_id FROM rejects WHERE raw LIKE '%18446744073709551616%'") == [(ids["huge_user"],)]
     assert stats["pixivcrawl/rejected_items"] == len(rejects)

@@ -24,7 +24,7 @@ async def test_a_value_the_database_refuses_costs_only_its_item(db_url: str, cap
     with caplog.at_level(logging.WARNING):
         crawler = await store(db_url, items)
     assert query(db_url, "SELECT id FROM illusts ORDER BY id") == [(1,), (3,)]
-    assert query(db_url, "SELECT illust_id, rank FROM rankings") == [(3, 1)]
+    assert query(db_url, "SELECT work_id, rank FROM rankings") == [(3, 1)]
     [(kind, object_id, url, reason, raw)] = query(db_url, "SELECT kind, object_id, url, reason, raw FROM rejects")
     assert (kind, object_id, reason) == ("illust", 2, "store")
     assert url.endswith("illust_id=2") and json.loads(raw) == {"id": 2, "total_view": 2**63}
