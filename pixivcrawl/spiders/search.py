@@ -148,7 +148,7 @@ class SearchSpider(PixivSpider):
     def parse_users(
         self, response: Response, data: dict[str, Any], window: Window
     ) -> Iterator[ApiObject | scrapy.Request]:
-        for preview in data.get("user_previews") or []:
+        for preview in self.listed(response, data, "user_previews", "user"):
             user_id = (preview.get("user") or {}).get("id")
             if user_id in self.seen:
                 continue

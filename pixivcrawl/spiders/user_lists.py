@@ -27,8 +27,11 @@ class UserListSpider(PixivSpider):
 
     def parse_list(self, response: Response, owner: int, relation: str, first: int) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
-        previews = data.get("user_previews") or []
+        previews = data.get("user_previews") if isinstance(data.get("user_previews"), list) else []
+        self.listed(response, data, "user_previews", "user")  # refuses (and records) what is not an object
         for position, preview in enumerate(previews, start=first):
+            if not isinstance(preview, dict):
+                continue  # its position stays taken, as in a ranking
             listed = (preview.get("user") or {}).get("id")
             yield from self.preview_objects(preview)
             yield self.relation(relation, owner, listed, position)
