@@ -151,9 +151,9 @@ PIXIV_DOWNLOAD_COVERS = True
 # Full-size avatars of every user seen: one more file per user, so off by default.
 PIXIV_DOWNLOAD_PROFILE_IMAGES = False
 PIXIV_IMAGE_HOSTS = ["i.pximg.net"]
-# A FILES_STORE write that fails (disk full, read-only, gone) is tried again this
-# many times, after PIXIV_FILES_STORE_RETRY_BACKOFF seconds, doubling; then the
-# crawl stops with files_store_failed (exit status 1, run failed).
+# A FILES_STORE write that fails (disk full, read-only, gone) is tried again after
+# PIXIV_FILES_STORE_RETRY_BACKOFF seconds, doubling; once this many writes more than
+# one failed in a row, the crawl stops with files_store_failed (exit 1, run failed).
 PIXIV_FILES_STORE_RETRY_TIMES = 2
 PIXIV_FILES_STORE_RETRY_BACKOFF = 1.0
 # webp, gif, apng, or zip (keep the zip only). The zip is always kept.

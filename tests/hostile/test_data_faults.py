@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import glob
+import logging
 import os
 import pwd
 import shutil
@@ -16,10 +18,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.db.engine import create_engine, upgrade
+from pixivcrawl.pipelines.media import storage
+from pixivcrawl.spiders.ranking import RankingSpider
 from tests.conftest import in_ci
-from tests.crawl import Archive
+from tests.crawl import Archive, crawl
 from tests.hostile.data_server import MB, child_settings, crawl_command, make_data_sandbox, run_crawl  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -191,3 +196,24 @@ def test_a_database_stopped_for_8_seconds_mid_crawl_loses_nothing(private_postgr
     assert count(private_postgres.url, "illust_pages WHERE local_path IS NULL") == 0
     assert count(private_postgres.url, "crawl_runs WHERE status = 'finished'") == 1
 
+
+
+@deferred_f_from_coro_f
+async def test_a_read_only_files_store_stops_the_crawl_in_one_line(make_data_sandbox: Any, archive: Archive,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # chmod does not stop root (CI runs as root): the store's write itself says EROFS, as a read-only mount does.
+    def read_only(path: Path, data: bytes, staging: Path | None = None) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(storage, "write_atomically", read_only)
+    crawler = await crawl(RankingSpider, make_data_sandbox(ranking_size=10), archive, date=DATE,
+                          settings={"PIXIV_FILES_STORE_RETRY_BACKOFF": 0.01})
+    stats = crawler.stats.get_stats()
+    assert stats["finish_reason"] == "files_store_failed"
+    [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.startswith(f"Cannot write to FILES_STORE {archive.files} (") and ": Read-only file system;" in error
+    assert stats["pixivcrawl/files/store_retries"] == 2  # PIXIV_FILES_STORE_RETRY_TIMES failures in a row, then it stops
+    assert "file_status_count/downloaded" not in stats
+    assert archive.query("SELECT count(*) FROM illust_pages WHERE local_path IS NOT NULL") == [(0,)]
+    assert archive.query("SELECT status FROM crawl_runs") == [("failed",)]

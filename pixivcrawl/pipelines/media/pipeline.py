@@ -397,24 +397,29 @@ class PixivFilesPipeline(FilesPipeline):
     async def persist(self, path: str, data: bytes, info: MediaPipeline.SpiderInfo) -> None:
         """Write ``data`` at ``path`` in FILES_STORE, trying again after a pause on a machine fault.
 
-        Past PIXIV_FILES_STORE_RETRY_TIMES, one ERROR line names the path and the
-        cause and the crawl stops with ``files_store_failed``; the file is not
-        counted or recorded, so the next run fetches it.
+        Once PIXIV_FILES_STORE_RETRY_TIMES + 1 writes failed in a row (whichever
+        files they were: downloads run in parallel), one ERROR line names the path
+        and the cause and the crawl stops with ``files_store_failed``; the file is
+        not counted or recorded, so the next run fetches it.
         """
+        stats = self.crawler.stats
         attempt = 0
         while True:
             if self.store_broken:
                 raise FilesStoreFailed("FILES_STORE failed")
             try:
                 await ensure_awaitable(self.store.persist_file(path, io.BytesIO(data), info))
-                return
             except OSError as exc:
-                if attempt >= self.store_retry_times:
+                stats.inc_value("pixivcrawl/files/store_errors_in_a_row")
+                if stats.get_value("pixivcrawl/files/store_errors_in_a_row") > self.store_retry_times:
                     self.store_failed(path, exc)
                     raise FilesStoreFailed(f"{exc.strerror or exc}") from None
                 self.inc("files/store_retries")
                 await asyncio.sleep(self.store_retry_backoff * 2**attempt)
                 attempt += 1
+                continue
+            stats.set_value("pixivcrawl/files/store_errors_in_a_row", 0)
+            return
 
     def store_failed(self, path: str, exc: OSError) -> None:
         if self.store_broken:
