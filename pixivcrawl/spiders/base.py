@@ -299,7 +299,7 @@ class PixivSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"{REJECTED}/validation")
         self.crawler.stats.inc_value(f"pixivcrawl/validation/dropped/{kind}")
         exception = RejectedItem(f"invalid {kind} in {response.url}: {error}", reject)
-        self.logger.warning("Dropped: %s", exception)
+        self.logger.warning("Dropped: %s (recorded in rejects)", exception)
         self.crawler.signals.send_catch_log(
             signals.item_dropped, item=data, response=response, exception=exception, spider=self
         )

@@ -21,7 +21,8 @@ def hostile(make_data_sandbox: Any) -> RunningDataSandbox:
 
 
 @deferred_f_from_coro_f
-async def test_one_bad_value_costs_only_its_own_item(hostile: RunningDataSandbox, archive: Archive) -> None:
+async def test_one_bad_value_costs_only_its_own_item(hostile: RunningDataSandbox, archive: Archive,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
     ids: dict[str, int] = {}
 
     def first_page(request: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +76,9 @@ async def test_one_bad_value_costs_only_its_own_item(hostile: RunningDataSandbox
     ])
     assert archive.query("SELECT object_id FROM rejects WHERE raw LIKE '%18446744073709551616%'") == [(ids["huge_user"],)]
     assert stats["pixivcrawl/rejected_items"] == len(rejects)
+    # One WARNING line each, without the object (it is in the table).
+    dropped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Dropped: ")]
+    assert len(dropped) == len(rejects) and all(m.endswith("(recorded in rejects)") and "\n" not in m for m in dropped)
 
     # Bad frame metadata: the illust, its pages and its zip are kept; only the animation is skipped.
     ugoira = archive.query("SELECT illust_id, zip_local_path, animation_local_path, frame_count FROM ugoira")
