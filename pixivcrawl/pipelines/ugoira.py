@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from scrapy.utils.asyncio import run_in_thread
-from scrapy.utils.defer import ensure_awaitable
 
 from pixivcrawl.models import Illust, StoredFile, UgoiraFrame, WorkStatus
 from pixivcrawl.pipelines.media import (
