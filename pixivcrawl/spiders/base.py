@@ -282,14 +282,24 @@ class PixivSpider(scrapy.Spider):
         (logged, counted under ``pixivcrawl/rejected_items``, recorded in
         ``rejects``) and the rest of the page, its ranks and its next_url stay.
         """
+        return [obj for _, obj in self.positioned(response, data, key, kind, 0)[0]]
+
+    def positioned(
+        self, response: Response, data: Any, key: str, kind: str, start: int
+    ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+        """:meth:`listed`, each object with its position (counted from ``start``; a refused element
+        keeps its place, so ranks and positions stay true), and how many elements the page held."""
         value = data.get(key) if isinstance(data, dict) else None
         if not value:
-            return []
+            return [], 0
         elements = value if isinstance(value, list) else [value]
-        for element in elements:
-            if not isinstance(element, dict):
+        objects = []
+        for position, element in enumerate(elements, start=start):
+            if isinstance(element, dict):
+                objects.append((position, element))
+            else:
                 self.refuse(response, kind, element, f"{key}: element is a {type(element).__name__}, not an object")
-        return [e for e in elements if isinstance(e, dict)]
+        return objects, len(elements)
 
     def refuse(self, response: Response, kind: str, data: Any, error: str) -> None:
         """Refuse an object the spider cannot even hand to validation, as validation refuses one."""
