@@ -29,7 +29,7 @@ EXPECTED: dict[str, list[tuple[Any, ...]]] = {
     "How a work climbed a ranking": [("2025-02-01", 5), ("2025-02-02", 2), ("2025-02-03", 1)],
     "Tags that appear together with a tag": [("夏", 2), ("空", 2), ("オリジナル", 1)],
     "What is new in the last days": [(6, "work 6")],
-    "What the last crawl found that was not archived before": [(6, "work 6")],
+    "What the last crawl found that was not archived before": [("illust", 6, "work 6")],
     "Novels by length": [(10, "灯台守", 12000), (11, "short", 300)],
     "Share of AI-generated works per day": [("2025-01-15", 0.0), ("2025-02-03", 50.0), (TODAY.date().isoformat(), 33.3)],
     "Works that went hidden or deleted after they were archived": [
