@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -60,31 +61,41 @@ def browse_archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
     return build(tmp_path_factory.mktemp("browse"))
 
 
-@pytest.fixture(scope="session")
-def browse(browse_archive: Archive) -> Iterator[Browse]:
+@contextlib.contextmanager
+def running_browse(archive: Archive, *settings: str) -> Iterator[Browse]:
+    """`scrapy browse` on ``archive`` (with ``-s`` ``settings``), as a user starts it; stopped on exit."""
     need(importlib.util.find_spec("datasette") is not None, "Datasette is not installed (pip install -e '.[browse]')")
     port = free_port()
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
+    extra = [arg for setting in settings for arg in ("-s", setting)]
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "scrapy", "browse", "--port", str(port),
-         "-s", f"PIXIV_DATABASE_URL=sqlite:///{browse_archive.db_path}", "-s", f"FILES_STORE={browse_archive.files}"],
-        cwd=browse_archive.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "-s", f"PIXIV_DATABASE_URL=sqlite:///{archive.db_path}", "-s", f"FILES_STORE={archive.files}", *extra],
+        cwd=archive.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    running = Browse(f"http://127.0.0.1:{port}", browse_archive)
+    running = Browse(f"http://127.0.0.1:{port}", archive)
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            if running.get("/-/versions.json")[0] == 200:
-                break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"scrapy browse did not start: {process.communicate()[0][-3000:]}")
-        time.sleep(0.2)
-    yield running
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        while True:
+            try:
+                if running.get("/-/versions.json")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"scrapy browse did not start: {process.communicate()[0][-3000:]}")
+            time.sleep(0.2)
+        yield running
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browse(browse_archive: Archive) -> Iterator[Browse]:
+    with running_browse(browse_archive) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.browse.conftest import Browse
+from tests.browse.conftest import Browse, running_browse
 from tests.crawl import REPO, scrapy_command
 
 pytestmark = pytest.mark.slow
@@ -59,6 +59,14 @@ def test_ranking_grid_shows_decoded_thumbnails_and_blurs_r18(browse: Browse, chr
     assert all(width > 0 and "blur" in style for _, _, width, style in explicit)
     # thumbnails are cached beside the files, not in the database
     assert any((browse.archive.files / ".thumbs").rglob("*.webp"))
+
+
+def test_show_explicit_setting_unblurs_r18(browse: Browse) -> None:
+    assert browse.get("/-/pixiv/ranking?mode=day_r18")[1].count(b"pixiv-explicit") >= 30
+    with running_browse(browse.archive, "PIXIV_BROWSE_SHOW_EXPLICIT=true") as unblurred:
+        status, page = unblurred.get("/-/pixiv/ranking?mode=day_r18")
+    assert status == 200 and page.count(b'<img src="/-/pixiv/thumbs/') >= 30
+    assert b"pixiv-explicit" not in page
 
 
 def test_work_page_shows_every_page_the_animation_tags_and_chart(browse: Browse, chromium: Any, screenshots: Path) -> None:

@@ -34,7 +34,6 @@ GRID_SQL = """
 SELECT i.id, i.title, i.type, i.x_restrict, i.ai_type, i.status, i.page_count, i.user_id,
        u.name AS user_name, coalesce(g.animation_local_path, p.local_path) AS picture{extra}
 FROM {source}
-JOIN illusts i ON i.id = {id_column}
 LEFT JOIN users u ON u.id = i.user_id
 LEFT JOIN illust_pages p ON p.illust_id = i.id AND p.page = 0
 LEFT JOIN ugoira g ON g.illust_id = i.id
@@ -161,12 +160,14 @@ async def rows(datasette: Datasette, sql: str, params: dict[str, Any] | None = N
     return [dict(r) for r in result.rows]
 
 
-async def grid(datasette: Datasette, request: Request, *, source: str, id_column: str, where: str,
-               order: str, params: dict[str, Any], extra: str = "") -> tuple[list[dict[str, Any]], str | None]:
-    """One page of works as grid cells, and the URL of the next page (or None)."""
-    offset = int(request.args.get("offset") or 0) if (request.args.get("offset") or "0").isdigit() else 0
-    sql = GRID_SQL.format(source=source, id_column=id_column, where=where, order=order,
-                          limit=GRID_SIZE + 1, extra=extra)
+async def grid(datasette: Datasette, request: Request, *, source: str, where: str, order: str,
+               params: dict[str, Any], extra: str = "") -> tuple[list[dict[str, Any]], str | None]:
+    """One page of works as grid cells, and the URL of the next page (or None).
+
+    ``source`` is the FROM clause; it names the illusts ``i``."""
+    given = request.args.get("offset") or "0"
+    offset = int(given) if given.isdigit() else 0
+    sql = GRID_SQL.format(source=source, where=where, order=order, limit=GRID_SIZE + 1, extra=extra)
     works = await rows(datasette, sql, {**params, "offset": offset})
     for work in works:
         work["picture_html"] = picture(datasette, work["picture"], explicit=bool(work["x_restrict"]),
@@ -194,7 +195,7 @@ async def ranking_page(datasette: Datasette, request: Request) -> Response:
                                     "ORDER BY date DESC, mode LIMIT 200")
     mode = request.args.get("mode") or (choices[0]["mode"] if choices else "day")
     date = request.args.get("date") or next((c["date"] for c in choices if c["mode"] == mode), "")
-    works, more = await grid(datasette, request, source="rankings r", id_column="r.illust_id",
+    works, more = await grid(datasette, request, source="rankings r JOIN illusts i ON i.id = r.illust_id",
                              where="r.mode = :mode AND r.date = :date", order="r.rank",
                              params={"mode": mode, "date": date}, extra=", r.rank")
     return await render(datasette, request, "grid", title=f"Ranking {mode} {date}", works=works, more=more,
@@ -206,7 +207,7 @@ async def tag_page(datasette: Datasette, request: Request) -> Response:
     found = await rows(datasette, "SELECT name, translated_name FROM tags WHERE name = :tag", {"tag": tag})
     if not found:
         return not_found(f"Tag {tag}")
-    works, more = await grid(datasette, request, source="illust_tags t", id_column="t.illust_id",
+    works, more = await grid(datasette, request, source="illust_tags t JOIN illusts i ON i.id = t.illust_id",
                              where="t.tag = :tag", order="i.total_bookmarks DESC, i.id DESC", params={"tag": tag})
     translated = found[0]["translated_name"]
     return await render(datasette, request, "grid", title=f"#{tag}" + (f" ({translated})" if translated else ""),
@@ -218,7 +219,7 @@ async def user_page(datasette: Datasette, request: Request) -> Response:
     found = await rows(datasette, "SELECT * FROM users WHERE id = :id", {"id": user_id})
     if not found:
         return not_found(f"User {user_id}")
-    works, more = await grid(datasette, request, source="illusts w", id_column="w.id", where="i.user_id = :id",
+    works, more = await grid(datasette, request, source="illusts i", where="i.user_id = :id",
                              order="i.create_date DESC, i.id DESC", params={"id": user_id})
     novels = await rows(datasette, "SELECT id, title, x_restrict, status, text_length, create_date FROM novels "
                                    "WHERE user_id = :id ORDER BY create_date DESC, id DESC", {"id": user_id})
