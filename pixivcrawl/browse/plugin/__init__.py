@@ -242,21 +242,30 @@ async def stats(datasette: Datasette, kind: str, work_id: int) -> Markup:
     return stats_chart([(r["captured_at"], r["total_view"], r["total_bookmarks"]) for r in history])
 
 
+async def tags_of(datasette: Datasette, kind: str, work_id: int) -> list[dict[str, Any]]:
+    """A work's tags in Pixiv's order, with their translations."""
+    table = "illust_tags" if kind == "illust" else "novel_tags"
+    return await rows(datasette, f"SELECT w.tag, t.translated_name FROM {table} w LEFT JOIN tags t ON t.name = w.tag "
+                                 f"WHERE w.{kind}_id = :id ORDER BY w.position", {"id": work_id})
+
+
+async def with_artist(datasette: Datasette, kind: str, work_id: int) -> dict[str, Any] | None:
+    """The illust's or novel's row with its artist's name and account, or None."""
+    found = await rows(datasette, f"SELECT w.*, u.name AS user_name, u.account AS user_account FROM {kind}s w "
+                                  "LEFT JOIN users u ON u.id = w.user_id WHERE w.id = :id", {"id": work_id})
+    return found[0] if found else None
+
+
 async def work_page(datasette: Datasette, request: Request) -> Response:
     illust_id = int(request.url_vars["illust_id"])
-    found = await rows(datasette, "SELECT i.*, u.name AS user_name, u.account AS user_account FROM illusts i "
-                                  "LEFT JOIN users u ON u.id = i.user_id WHERE i.id = :id", {"id": illust_id})
-    if not found:
+    work = await with_artist(datasette, "illust", illust_id)
+    if work is None:
         return not_found(f"Work {illust_id}")
-    work = found[0]
-    explicit = bool(work["x_restrict"])
     pages = await rows(datasette, "SELECT page, local_path, width, height FROM illust_pages WHERE illust_id = :id "
                                   "ORDER BY page", {"id": illust_id})
     for page in pages:
         page["picture_html"] = picture(datasette, page["local_path"], alt=f"page {page['page'] + 1}", full=True)
     ugoira = await rows(datasette, "SELECT * FROM ugoira WHERE illust_id = :id", {"id": illust_id})
-    tags = await rows(datasette, "SELECT it.tag, t.translated_name FROM illust_tags it LEFT JOIN tags t "
-                                 "ON t.name = it.tag WHERE it.illust_id = :id ORDER BY it.position", {"id": illust_id})
     rankings = await rows(datasette, "SELECT mode, date, rank FROM rankings WHERE illust_id = :id "
                                      "ORDER BY date DESC, mode LIMIT 50", {"id": illust_id})
     animation = ugoira[0] if ugoira else None
@@ -264,23 +273,20 @@ async def work_page(datasette: Datasette, request: Request) -> Response:
         datasette, request, "work", title=work["title"] or f"work {illust_id}", work=work, pages=pages,
         animation=animation, animation_url=file_url(datasette, animation["animation_local_path"])
         if animation and animation["animation_local_path"] else None,
-        explicit=explicit, tags=tags, rankings=rankings, caption=caption_text(work["caption"]),
+        tags=await tags_of(datasette, "illust", illust_id), rankings=rankings, caption=caption_text(work["caption"]),
         chart=await stats(datasette, "illust", illust_id),
     )
 
 
 async def novel_page(datasette: Datasette, request: Request) -> Response:
     novel_id = int(request.url_vars["novel_id"])
-    found = await rows(datasette, "SELECT n.*, u.name AS user_name FROM novels n LEFT JOIN users u "
-                                  "ON u.id = n.user_id WHERE n.id = :id", {"id": novel_id})
-    if not found:
+    novel = await with_artist(datasette, "novel", novel_id)
+    if novel is None:
         return not_found(f"Novel {novel_id}")
-    novel = found[0]
     text = await rows(datasette, "SELECT plain_text FROM novel_texts WHERE novel_id = :id", {"id": novel_id})
-    tags = await rows(datasette, "SELECT nt.tag, t.translated_name FROM novel_tags nt LEFT JOIN tags t "
-                                 "ON t.name = nt.tag WHERE nt.novel_id = :id ORDER BY nt.position", {"id": novel_id})
     return await render(
-        datasette, request, "novel", title=novel["title"] or f"novel {novel_id}", novel=novel, tags=tags,
+        datasette, request, "novel", title=novel["title"] or f"novel {novel_id}", novel=novel,
+        tags=await tags_of(datasette, "novel", novel_id),
         cover=picture(datasette, novel["cover_local_path"], alt=novel["title"]),
         text_pages=[p.strip("\n") for p in text[0]["plain_text"].split("\f")] if text else [],
         caption=caption_text(novel["caption"]), chart=await stats(datasette, "novel", novel_id),
