@@ -29,7 +29,7 @@ def images(driver: Any, selector: str, timeout: float = 30) -> list[tuple[str, b
     deadline = time.monotonic() + timeout
     while True:
         found = [tuple(i) for i in driver.execute_script(IMAGES, selector)]
-        if found and all(complete for _, complete, _, _ in found) or time.monotonic() > deadline:
+        if (found and all(complete for _, complete, _, _ in found)) or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
 
