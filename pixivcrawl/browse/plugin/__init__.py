@@ -7,6 +7,7 @@ Configured under ``plugins.pixivcrawl`` in the metadata that ``scrapy browse`` b
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import json
 import re
@@ -47,9 +48,15 @@ def config(datasette: Datasette) -> dict[str, Any]:
     return datasette.plugin_config(NAME) or {}
 
 
+@functools.cache
+def _store(root: str) -> FileStore:
+    return FileStore(root)
+
+
 def file_store(datasette: Datasette) -> FileStore | None:
+    """The local FILES_STORE, or None when pixivcrawl has none to show (a remote store)."""
     root = config(datasette).get("files_store")
-    return FileStore(root) if root else None
+    return _store(root) if root else None
 
 
 def file_url(datasette: Datasette, relative: str) -> str:
