@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from dataclasses import dataclass, field
@@ -46,8 +47,15 @@ def recipes(text: str | None = None) -> list[Recipe]:
 
 def canned_queries() -> dict[str, dict[str, Any]]:
     """The recipes as Datasette canned queries (SQLite); their ``:names`` become form fields."""
-    return {r.name: {"sql": r.queries["sqlite"], "title": r.heading, "description": r.description}
+    return {r.name: {"sql": r.queries["sqlite"], "title": r.heading, "description_html": as_html(r.description)}
             for r in recipes()}
+
+
+def as_html(text: str) -> str:
+    """A recipe's text as HTML: escaped, with its `code` spans and paragraphs."""
+    escaped = html.escape(text, quote=False)
+    paragraphs = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped).split("\n\n")
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
 
 
 def readme_section(readme: str) -> str:
