@@ -9,7 +9,9 @@ from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
 from pixivcrawl.auth import resolve_refresh_token
 from pixivcrawl.exceptions import ArgumentError, AuthError
+from pixivcrawl.hosts import HostPolicy
 from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
+from pixivcrawl.tls import load_bundle
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -29,15 +31,24 @@ def check_settings(settings: BaseSettings) -> None:
             "bad PIXIV_DATABASE_URL: expected a SQLAlchemy URL such as sqlite:///data/pixiv.db "
             "or postgresql+psycopg://user@host/db"
         ) from None
-    for name in ("PIXIV_DB_BATCH_SIZE", "PIXIV_TOKEN_REFRESH_MARGIN"):
+    for name in ("PIXIV_DB_BATCH_SIZE", "PIXIV_TOKEN_REFRESH_MARGIN", "PIXIV_MAX_PAGES"):
         try:
             value = settings.getfloat(name)
         except ValueError:
             value = -1
-        if value < (1 if name == "PIXIV_DB_BATCH_SIZE" else 0):
+        if value < (0 if name == "PIXIV_TOKEN_REFRESH_MARGIN" else 1):
             raise ArgumentError(f"bad {name}={settings[name]!r}; expected a positive number")
     if not settings.getlist("PIXIV_IMAGE_HOSTS"):
         raise ArgumentError("PIXIV_IMAGE_HOSTS is empty; expected i.pximg.net (and any mirror hosts)")
+    for problem in HostPolicy.from_settings(settings).setting_problems():
+        raise ArgumentError(problem)
+    if not settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES"):
+        raise ArgumentError(
+            "DOWNLOAD_VERIFY_CERTIFICATES=False is refused: pixivcrawl always verifies TLS; "
+            "set PIXIV_CA_BUNDLE to a CA file to trust a private CA instead"
+        )
+    if settings["PIXIV_CA_BUNDLE"]:
+        load_bundle(settings["PIXIV_CA_BUNDLE"])
     if not settings.getbool("PIXIV_SANDBOX"):
         try:
             resolve_refresh_token(settings["PIXIV_REFRESH_TOKEN"], settings["PIXIV_TOKEN_FILE"])
