@@ -66,6 +66,11 @@ class Answer:
         return head.encode("latin-1") + b"\r\n" + body
 
 
+def listing(illusts: list[dict[str, Any]] | None = None, next_url: str | None = None) -> Answer:
+    """One App API listing page."""
+    return Answer(200, {"illusts": illusts or [], "next_url": next_url})
+
+
 def token_answer(seen: Seen) -> Answer:
     """What a healthy token endpoint answers to a refresh grant."""
     return Answer(200, {"access_token": f"{ACCESS_PREFIX}{len(seen.body)}", "expires_in": 3600,
@@ -154,7 +159,7 @@ class HostileServer:
         self.server.server_close()
 
 
-__all__ = ["ACCESS_PREFIX", "Answer", "HostileServer", "Seen", "make_certificates", "token_answer"]
+__all__ = ["ACCESS_PREFIX", "Answer", "HostileServer", "Seen", "listing", "make_certificates", "token_answer"]
 
 
 # --- running crawls against these servers ----------------------------------------------------
@@ -178,14 +183,23 @@ def hostile_settings(root: Any, api_url: str, *, auth_url: str | None = None, im
     )
 
 
-async def crawl_with(settings: dict[str, Any], spider: str = "ranking", **args: Any) -> Any:
-    """Run a spider in-process with ``settings``; returns the crawler."""
+async def crawl_with(settings: dict[str, Any], spider: str = "ranking", *, scheduled: list[Any] | None = None,
+                     **args: Any) -> Any:
+    """Run a spider in-process with ``settings``; returns the crawler.
+
+    ``scheduled`` collects every request the scheduler took (what JOBDIR would store).
+    """
     from scrapy.settings import Settings  # noqa: PLC0415
     from scrapy.spiderloader import SpiderLoader  # noqa: PLC0415
     from scrapy.utils.test import get_crawler  # noqa: PLC0415
 
     spidercls = SpiderLoader.from_settings(Settings(settings)).load(spider)
     crawler = get_crawler(spidercls, settings)
+    if scheduled is not None:
+        from scrapy import signals  # noqa: PLC0415
+
+        crawler.signals.connect(lambda request, **_: scheduled.append(request),
+                                signal=signals.request_scheduled, weak=False)
     await crawler.crawl_async(**args)
     return crawler
 
