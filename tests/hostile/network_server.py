@@ -169,18 +169,18 @@ def hostile_settings(root: Any, api_url: str, *, auth_url: str | None = None, im
     """Project settings aimed at a hostile API (its token endpoint at ``/auth/token`` unless given)."""
     from tests.crawl import project_settings  # noqa: PLC0415
 
-    return project_settings(
-        PIXIV_API_URL=api_url,
-        PIXIV_AUTH_URL=auth_url or f"{api_url}/auth/token",
-        PIXIV_IMAGE_HOSTS=image_hosts or ["i.pximg.net"],
-        PIXIV_REFRESH_TOKEN=refresh_token,
-        PIXIV_TOKEN_FILE=str(root / "token.json"),
-        PIXIV_DATABASE_URL=f"sqlite:///{root / 'pixiv.db'}",
-        FILES_STORE=str(root / "files"),
-        PIXIV_RETRY_BACKOFF=0.01,
-        PIXIV_RETRY_BACKOFF_MAX=0.02,
-        **overrides,
-    )
+    values = {
+        "PIXIV_API_URL": api_url,
+        "PIXIV_AUTH_URL": auth_url or f"{api_url}/auth/token",
+        "PIXIV_IMAGE_HOSTS": image_hosts or ["i.pximg.net"],
+        "PIXIV_REFRESH_TOKEN": refresh_token,
+        "PIXIV_TOKEN_FILE": str(root / "token.json"),
+        "PIXIV_DATABASE_URL": f"sqlite:///{root / 'pixiv.db'}",
+        "FILES_STORE": str(root / "files"),
+        "PIXIV_RETRY_BACKOFF": 0.01,
+        "PIXIV_RETRY_BACKOFF_MAX": 0.02,
+    }
+    return project_settings(**{**values, **overrides})
 
 
 async def crawl_with(settings: dict[str, Any], spider: str = "ranking", *, scheduled: list[Any] | None = None,
