@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
-from pixivcrawl.auth import resolve_refresh_token
+from pixivcrawl.auth import read_token_file, resolve_refresh_token
 from pixivcrawl.exceptions import ArgumentError, AuthError
 from pixivcrawl.hosts import HostPolicy
 from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
@@ -51,6 +51,8 @@ def check_settings(settings: BaseSettings) -> None:
         load_bundle(settings["PIXIV_CA_BUNDLE"])
     if not settings.getbool("PIXIV_SANDBOX"):
         try:
+            # Read even when the token comes from the environment: a rotation writes it.
+            read_token_file(settings["PIXIV_TOKEN_FILE"])
             resolve_refresh_token(settings["PIXIV_REFRESH_TOKEN"], settings["PIXIV_TOKEN_FILE"])
         except AuthError as exc:
             raise ArgumentError(str(exc)) from None

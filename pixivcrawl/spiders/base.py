@@ -15,7 +15,7 @@ from w3lib.url import canonicalize_url
 from pixivcrawl import api
 from pixivcrawl.escape import printable
 from pixivcrawl.exceptions import ArgumentError
-from pixivcrawl.hosts import HostPolicy
+from pixivcrawl.hosts import Destination, HostPolicy
 from pixivcrawl.db.archive import Archive
 from pixivcrawl.items import ApiObject
 from pixivcrawl.models import WorkStatus
@@ -271,7 +271,7 @@ class PixivSpider(scrapy.Spider):
         this listing, and within PIXIV_MAX_PAGES. Otherwise a WARNING says why it stops."""
         verdict = self.hosts.classify(url)
         stop = None
-        if not self.hosts.is_api(url):
+        if verdict.destination is not Destination.API:
             stop, key = f"its next_url {printable(url)} is not on the API origin ({verdict.detail or 'an image host'})", "refused_next_url"
         else:
             seen = self.listing_urls.setdefault(listing, set())

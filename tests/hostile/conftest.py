@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,14 @@ from tests.hostile.network_server import HostileServer
 @pytest.fixture
 def hostile() -> Iterator[Callable[..., HostileServer]]:
     """Start hostile servers (``hostile(handler, certificates=...)``); all stopped after the test."""
-    started: list[HostileServer] = []
+    with ExitStack() as stack:
 
-    def start(*args: Any, **kwargs: Any) -> HostileServer:
-        server = HostileServer(*args, **kwargs)
-        started.append(server)
-        return server
+        def start(*args: Any, **kwargs: Any) -> HostileServer:
+            server = HostileServer(*args, **kwargs)
+            stack.callback(server.stop)
+            return server
 
-    yield start
-    for server in started:
-        server.stop()
+        yield start
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 import os
 import stat
 
+import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.auth import write_token_file
@@ -16,14 +17,16 @@ from tests.hostile.network_server import Answer, Seen, crawl_with, hostile_setti
 DATE = "2026-10-30"
 
 
-def test_a_readable_token_file_is_refused_before_any_request(hostile, tmp_path) -> None:
+@pytest.mark.parametrize("env_token", ["", "rt-from-env"])
+def test_a_readable_token_file_is_refused_before_any_request(env_token, hostile, tmp_path) -> None:
+    # Also when the token comes from the environment: a rotation would write the file.
     api = hostile(token_answer)
     token_file = tmp_path / "token.json"
     write_token_file(token_file, {"refresh_token": "rt-on-disk"})
     token_file.chmod(0o644)
     result = scrapy_command("crawl", "ranking", "-a", f"date={DATE}", "-s", f"PIXIV_API_URL={api.url()}",
                             "-s", f"PIXIV_AUTH_URL={api.url('/auth/token')}", "-s", f"PIXIV_TOKEN_FILE={token_file}",
-                            cwd=tmp_path)
+                            cwd=tmp_path, env={"PIXIV_REFRESH_TOKEN": env_token} if env_token else None)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"pixivcrawl: token file {token_file} is readable by others (mode 0644); fix it with: chmod 600 {token_file}"
