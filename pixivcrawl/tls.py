@@ -54,8 +54,13 @@ class VerifyingPolicy:
             twisted_ssl.trustRootFromCertificates(load_bundle(ca_bundle)) if ca_bundle else twisted_ssl.platformTrust()
         )
 
+        # One creator (one SSL context) per host name, reused by its connections.
+        self._creators: dict[bytes, IOpenSSLClientConnectionCreator] = {}
+
     def creatorForNetloc(self, hostname: bytes, port: int) -> IOpenSSLClientConnectionCreator:  # noqa: N802
-        return twisted_ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self.trust_root)
+        if hostname not in self._creators:
+            self._creators[hostname] = twisted_ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self.trust_root)
+        return self._creators[hostname]
 
 
 class VerifyingDownloadHandler(HTTP11DownloadHandler):

@@ -379,14 +379,15 @@ class PixivSpider(scrapy.Spider):
             metadata = None
         if not metadata:
             self.crawler.stats.inc_value("pixivcrawl/ugoira/metadata_failed")
-            self.logger.warning("illust %s: no ugoira metadata in the answer; archived without it", illust.get("id"))
+            self.logger.warning("illust %s: no ugoira metadata in the answer; archived without it",
+                                printable(illust.get("id")))
         yield ApiObject("illust", illust, {"ugoira_metadata": metadata} if metadata else {})
 
     def ugoira_failed(self, failure: Failure) -> Iterator[ApiObject]:
         illust = failure.request.cb_kwargs["illust"]  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("pixivcrawl/ugoira/metadata_failed")
-        self.logger.warning("illust %s: no ugoira metadata (%s); archived without it", illust.get("id"),
-                            failure.getErrorMessage())
+        self.logger.warning("illust %s: no ugoira metadata (%s); archived without it", printable(illust.get("id")),
+                            printable(failure.getErrorMessage()))
         yield ApiObject("illust", illust)
 
     def novel_objects(self, novels: list[dict[str, Any]]) -> Iterator[ApiObject | scrapy.Request]:

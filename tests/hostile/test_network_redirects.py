@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from tests.crawl import scrapy_command
 from tests.hostile.network_server import ACCESS_PREFIX, Answer, Seen, crawl_with, files_text, hostile_settings, listing, token_answer
 
 DATE = "2026-10-30"
@@ -73,3 +74,16 @@ async def test_a_redirect_off_its_origin_kind_is_refused(where, hostile, trusted
     assert [s for s in api.requests if s.scheme == "http"] == []  # nothing went out in clear text
     assert images.requests == []
     assert all(s.scheme == "https" for s in api.requests)
+
+
+def test_scrapy_login_follows_no_redirect(hostile, tmp_path) -> None:
+    canary = hostile()
+    api = hostile(lambda seen: Answer(307, b"", {"Location": canary.url("/steal")}))
+    result = scrapy_command("login", "--token", REFRESH, "-s", f"PIXIV_AUTH_URL={api.url('/auth/token')}",
+                            "-s", f"PIXIV_TOKEN_FILE={tmp_path / 'token.json'}", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "pixivcrawl: login failed: the token endpoint answered HTTP 307 "
+        f"(a redirect to http://127.0.0.1:{canary.port}); the refresh token is never sent on"
+    )
+    assert canary.requests == [] and len(api.requests) == 1
