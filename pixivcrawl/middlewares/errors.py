@@ -91,7 +91,7 @@ class PixivApiErrorMiddleware:
       PIXIV_RATE_LIMIT_BACKOFF doubling per consecutive pause, at most
       PIXIV_RATE_LIMIT_BACKOFF_MAX; then the request is retried, up to
       PIXIV_RATE_LIMIT_RETRIES times (not counted against RETRY_TIMES).
-    - API answers are decoded strictly as UTF-8, whatever charset they claim: a
+    - API pages (200) are decoded strictly as UTF-8, whatever charset they claim: a
       page with an invalid byte is retried (reason ``undecodable``), then dropped
       with an error (``pixivcrawl/api/undecodable``), never stored garbled.
     - A 200 API page that is not valid JSON is retried (RETRY_TIMES, reason
@@ -172,7 +172,7 @@ class PixivApiErrorMiddleware:
         # The token endpoint may share the API host (the sandbox does); its
         # errors have their own shape and belong to the auth middleware.
         is_api = not request.meta.get("pixiv_auth_request") and self.hosts.is_api(request.url)
-        if is_api:
+        if is_api and response.status == 200:
             try:
                 response = as_utf8(response)
             except UnicodeDecodeError as exc:

@@ -256,7 +256,8 @@ class PixivSpider(scrapy.Spider):
         page = response.meta.get("pixiv_page", 1)
         if self.max_pages is not None and page >= self.max_pages:
             return None
-        url = response.urljoin(url)
+        # A next_url that is not a string (hostile JSON) is refused below like any bad URL.
+        url = response.urljoin(url) if isinstance(url, str) else repr(url)
         listing = str(response.meta.get("pixiv_listing") or response.url)
         if not self.next_url_allowed(response, url, page, listing):
             return None

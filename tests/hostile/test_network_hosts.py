@@ -52,19 +52,20 @@ def test_origins_are_scheme_host_and_port_compared_case_insensitively() -> None:
     "file://127.0.0.1/v1/illust/ranking",
     "ftp://127.0.0.1/v1/illust/ranking",
     "{images}/v1/illust/ranking?offset=30",    # an image host is not an API
+    ["not", "a", "url"],
 ])
 @deferred_f_from_coro_f
 async def test_a_next_url_off_the_api_origin_is_not_followed(next_url, hostile, trusted, tmp_path, caplog) -> None:
     images = hostile(lambda seen: listing(next_url="https://never"))
     api = hostile(certificates=trusted)
-    url = next_url.format(http=api.url(scheme="http"), images=images.url())
+    url = next_url.format(http=api.url(scheme="http"), images=images.url()) if isinstance(next_url, str) else next_url
     api.handler = serving(listing([], next_url=url))
     settings = hostile_settings(tmp_path, api.url(), PIXIV_CA_BUNDLE=str(trusted.ca),
                                 image_hosts=[f"127.0.0.1:{images.port}"])
     crawler = await crawl_with(settings, date=DATE)
     assert crawler.stats.get_value("finish_reason") == "finished"
     assert crawler.stats.get_value("pixivcrawl/paging/refused_next_url") == 1
-    assert "is not on the API origin" in caplog.text
+    assert "is not on the API origin" in caplog.text and "Traceback" not in caplog.text
     assert [s.path for s in api.requests] == ["/auth/token", RANKING]
     assert all(s.scheme == "https" for s in api.requests)
     assert images.requests == []
