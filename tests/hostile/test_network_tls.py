@@ -26,6 +26,7 @@ async def test_the_sandbox_over_https_is_archived_when_its_ca_is_trusted(make_sa
     assert archive.stored_files()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["wrong_name", "self_signed"])
 def test_an_untrusted_certificate_ends_the_crawl_with_one_line_and_no_token(bad, hostile, trusted, tmp_path) -> None:
     # The CA in PIXIV_CA_BUNDLE is trusted; the server shows a certificate for another
