@@ -8,7 +8,6 @@ that came from the network goes through :func:`printable` before it is logged.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 #: How much of one server-supplied text a log line keeps.
 MAX_LOGGED = 300
@@ -31,4 +30,4 @@ def printable(text: object, limit: int = MAX_LOGGED) -> str:
     value = str(text)
     if len(value) > limit:
         value = value[:limit] + "…"
-    return _UNSAFE.sub(_escape, unicodedata.normalize("NFC", value))
+    return _UNSAFE.sub(_escape, value)
