@@ -50,7 +50,7 @@ def main() -> int:
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-browse-") as tmp:
         archive = build(Path(tmp), [["ranking", "-a", "mode=day", "-a", "pages=4"]])
-        date = archive.query("SELECT max(date) FROM rankings")[0][0]
+        date = archive.query("SELECT max(date) FROM ranking_history")[0][0]
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "scrapy", "browse", "--port", str(port),

@@ -17,7 +17,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "novel_tags": {"facets": ["tag"]},
     "users": {"label_column": "name"},
     "tags": {"label_column": "name"},
-    "rankings": {"facets": ["mode", "date"], "sort": "rank"},
+    "rankings": {"facets": ["kind", "mode", "date"], "sort": "rank"},
     "ranking_history": {"facets": ["mode", "date", "user_name", "status"], "sort": "rank"},
     "trending_tags": {"facets": ["kind", "date", "tag"]},
     "bookmarks": {"facets": ["work_kind", "restrict", "user_id"]},

@@ -42,8 +42,8 @@ def visit(driver: Any, browse: Browse, path: str, screenshots: Path, name: str) 
 
 
 def test_ranking_grid_shows_decoded_thumbnails_and_blurs_r18(browse: Browse, chromium: Any, screenshots: Path) -> None:
-    date = browse.archive.query("SELECT max(date) FROM rankings WHERE mode = 'day'")[0][0]
-    ranked = browse.archive.query("SELECT count(*) FROM rankings r JOIN illust_pages p ON p.illust_id = r.illust_id "
+    date = browse.archive.query("SELECT max(date) FROM ranking_history WHERE mode = 'day'")[0][0]
+    ranked = browse.archive.query("SELECT count(*) FROM ranking_history r JOIN illust_pages p ON p.illust_id = r.illust_id "
                                   "AND p.page = 0 WHERE r.mode = 'day' AND r.date = ?", date)[0][0]
     visit(chromium, browse, f"/-/pixiv/ranking?mode=day&date={date}", screenshots, "ranking_day")
     shown = images(chromium, ".pixiv-grid img")

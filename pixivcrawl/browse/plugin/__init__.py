@@ -198,12 +198,13 @@ def not_found(what: str) -> Response:
 
 
 async def ranking_page(datasette: Datasette, request: Request) -> Response:
-    choices = await rows(datasette, "SELECT mode, date, count(*) AS works FROM rankings GROUP BY mode, date "
+    choices = await rows(datasette, "SELECT mode, date, count(*) AS works FROM rankings WHERE kind = 'illust' "
+                                    "GROUP BY mode, date "
                                     "ORDER BY date DESC, mode LIMIT 200")
     mode = request.args.get("mode") or (choices[0]["mode"] if choices else "day")
     date = request.args.get("date") or next((c["date"] for c in choices if c["mode"] == mode), "")
-    works, more = await grid(datasette, request, source="rankings r JOIN illusts i ON i.id = r.illust_id",
-                             where="r.mode = :mode AND r.date = :date", order="r.rank",
+    works, more = await grid(datasette, request, source="rankings r JOIN illusts i ON i.id = r.work_id",
+                             where="r.kind = 'illust' AND r.mode = :mode AND r.date = :date", order="r.rank",
                              params={"mode": mode, "date": date}, extra=", r.rank")
     return await render(datasette, request, "grid", title=f"Ranking {mode} {date}", works=works, more=more,
                         choices=choices, mode=mode, date=date)
@@ -273,7 +274,7 @@ async def work_page(datasette: Datasette, request: Request) -> Response:
     for page in pages:
         page["picture_html"] = picture(datasette, page["local_path"], alt=f"page {page['page'] + 1}", full=True)
     ugoira = await rows(datasette, "SELECT * FROM ugoira WHERE illust_id = :id", {"id": illust_id})
-    rankings = await rows(datasette, "SELECT mode, date, rank FROM rankings WHERE illust_id = :id "
+    rankings = await rows(datasette, "SELECT mode, date, rank FROM rankings WHERE kind = 'illust' AND work_id = :id "
                                      "ORDER BY date DESC, mode LIMIT 50", {"id": illust_id})
     animation = ugoira[0] if ugoira else None
     return await render(
