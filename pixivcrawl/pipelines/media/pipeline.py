@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover - older or newer Scrapy: a traceback mor
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
 
-from pixivcrawl.middlewares.auth import netloc
+from pixivcrawl.escape import printable
+from pixivcrawl.hosts import Destination, HostPolicy, same_url
 from pixivcrawl.models import Illust, Novel, NovelText, StoredFile, User, WorkStatus
 from pixivcrawl.parsing import placeholder_name
 from pixivcrawl.pipelines.media.archived import ArchivedFiles, Recorded, Target
@@ -68,7 +69,8 @@ class PixivFilesPipeline(FilesPipeline):
 
     - Requests go through the downloader middlewares: the auth middleware adds the
       Referer, drops Authorization and puts them on the image slot.
-    - Only hosts in PIXIV_IMAGE_HOSTS are requested (``pixivcrawl/files/refused_host``);
+    - Only the image origins of the host policy (PIXIV_IMAGE_HOSTS, https or
+      loopback) are requested (``pixivcrawl/files/refused_host``, ``.../refused_scheme``);
       Pixiv's ``/common/images/`` placeholders and defaults never are.
     - A body shorter than its Content-Length or that Pillow cannot decode is
       fetched again (``pixivcrawl/files/retry/*``), up to RETRY_TIMES; what never
@@ -90,7 +92,7 @@ class PixivFilesPipeline(FilesPipeline):
         store_uri: str,
         *,
         crawler: Crawler,
-        image_hosts: list[str],
+        hosts: HostPolicy,
         covers: bool,
         profile_images: bool,
         database_url: str,
@@ -100,7 +102,7 @@ class PixivFilesPipeline(FilesPipeline):
         super().__init__(store_uri, crawler=crawler)
         self.store_retry_times = max(0, store_retry_times)
         self.store_retry_backoff = store_retry_backoff
-        self.image_hosts = {h.lower() for h in image_hosts}
+        self.hosts = hosts
         self.covers = covers
         self.profile_images = profile_images
         self.archived = ArchivedFiles(database_url)
@@ -120,7 +122,7 @@ class PixivFilesPipeline(FilesPipeline):
     def options(cls, s: BaseSettings) -> dict[str, Any]:
         """``__init__`` keywords from the settings (subclasses add theirs)."""
         return {
-            "image_hosts": s.getlist("PIXIV_IMAGE_HOSTS"),
+            "hosts": HostPolicy.from_settings(s),
             "covers": s.getbool("PIXIV_DOWNLOAD_COVERS"),
             "profile_images": s.getbool("PIXIV_DOWNLOAD_PROFILE_IMAGES"),
             "database_url": s["PIXIV_DATABASE_URL"],
@@ -215,11 +217,13 @@ class PixivFilesPipeline(FilesPipeline):
             self._requests.pop(id(item), None)
 
     def allowed(self, target: Target) -> bool:
-        host = netloc(target.url)
-        if host in self.image_hosts:
+        verdict = self.hosts.classify(target.url)
+        if verdict.destination is Destination.IMAGE:
             return True
-        self.inc("files/refused_host")
-        logger.warning("%s: refused %s (host %s is not in PIXIV_IMAGE_HOSTS)", target.label, target.url, host)
+        reason = verdict.reason if verdict.refused else "host"
+        self.inc(f"files/refused_{reason}")
+        logger.warning("%s: refused %s (%s)", target.label, printable(target.url),
+                       verdict.detail or "not an image origin (PIXIV_IMAGE_HOSTS)")
         return False
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
@@ -450,7 +454,8 @@ class PixivFilesPipeline(FilesPipeline):
                 self.failed(request, result)
                 continue
             target = targets.get(request.meta["pixiv_file_path"])
-            if target is not None and result["url"] == target.url:
+            # Scrapy lower-cases the host of a request URL (I.PXIMG.NET): compare as URLs.
+            if target is not None and same_url(result["url"], target.url):
                 target.assign(stored_from_result(result))
         return item
 
