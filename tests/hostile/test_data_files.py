@@ -60,12 +60,12 @@ def test_data_after_the_end_of_a_jpeg_is_kept_and_told() -> None:
 
 
 @pytest.fixture
-def hostile(make_data_sandbox: Any) -> RunningDataSandbox:
+def data_sandbox(make_data_sandbox: Any) -> RunningDataSandbox:
     return make_data_sandbox(ranking_size=8, page_size=8)
 
 
 @deferred_f_from_coro_f
-async def test_hostile_originals_end_as_the_bytes_say(hostile: RunningDataSandbox, archive: Archive) -> None:
+async def test_hostile_originals_end_as_the_bytes_say(data_sandbox: RunningDataSandbox, archive: Archive) -> None:
     jpeg, png = image("JPEG", (400, 300)), image("PNG")
     bodies = {
         # name: (body each time it is asked for, in turn; the last one repeats)
@@ -81,7 +81,7 @@ async def test_hostile_originals_end_as_the_bytes_say(hostile: RunningDataSandbo
         singles = [w for w in data["illusts"] if w["type"] == "illust" and not w["meta_pages"]]
         for work, name in zip(singles, bodies, strict=False):
             chosen[name] = work["id"]
-            work["meta_single_page"]["original_image_url"] = f"{hostile.server.image_url}/hostile/{name}"
+            work["meta_single_page"]["original_image_url"] = f"{data_sandbox.server.image_url}/hostile/{name}"
         return data
 
     async def serve(request: web.Request) -> web.Response:
@@ -91,9 +91,9 @@ async def test_hostile_originals_end_as_the_bytes_say(hostile: RunningDataSandbo
         # An honest Content-Length: only the bytes can tell the cut.
         return web.Response(body=answers[min(asked[name], len(answers)) - 1], content_type="image/png")
 
-    hostile.rewrite_json("/v1/illust/ranking", point_originals)
-    hostile.serve_image(lambda path: path.startswith("/hostile/"), serve)
-    crawler = await crawl(RankingSpider, hostile, archive, date=DATE)
+    data_sandbox.rewrite_json("/v1/illust/ranking", point_originals)
+    data_sandbox.serve_image(lambda path: path.startswith("/hostile/"), serve)
+    crawler = await crawl(RankingSpider, data_sandbox, archive, date=DATE)
     stats = crawler.stats.get_stats()
     assert len(chosen) == len(bodies)
 

@@ -16,12 +16,12 @@ DATE = "2026-10-30"
 
 
 @pytest.fixture
-def hostile(make_data_sandbox: Any) -> RunningDataSandbox:
+def data_sandbox(make_data_sandbox: Any) -> RunningDataSandbox:
     return make_data_sandbox(ranking_size=12, page_size=6)
 
 
 @deferred_f_from_coro_f
-async def test_one_bad_value_costs_only_its_own_item(hostile: RunningDataSandbox, archive: Archive,
+async def test_one_bad_value_costs_only_its_own_item(data_sandbox: RunningDataSandbox, archive: Archive,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     ids: dict[str, int] = {}
 
@@ -44,9 +44,9 @@ async def test_one_bad_value_costs_only_its_own_item(hostile: RunningDataSandbox
         data["ugoira_metadata"]["frames"][0]["delay"] = -5
         return data
 
-    hostile.rewrite_json("/v1/illust/ranking", first_page)
-    hostile.rewrite_json("/v1/ugoira/metadata", bad_delays)
-    crawler = await crawl(RankingSpider, hostile, archive, date=DATE)
+    data_sandbox.rewrite_json("/v1/illust/ranking", first_page)
+    data_sandbox.rewrite_json("/v1/ugoira/metadata", bad_delays)
+    crawler = await crawl(RankingSpider, data_sandbox, archive, date=DATE)
     stats = crawler.stats.get_stats()
     assert stats["finish_reason"] == "finished"
 

@@ -27,21 +27,21 @@ PEAK_RSS = 400 * MB
 
 
 @pytest.fixture
-def hostile(make_data_sandbox: Any) -> RunningDataSandbox:
+def data_sandbox(make_data_sandbox: Any) -> RunningDataSandbox:
     return make_data_sandbox(ranking_size=30)
 
 
-def crawl_in_child(hostile: RunningDataSandbox, archive: Archive, **settings: Any) -> tuple[Any, int]:
+def crawl_in_child(data_sandbox: RunningDataSandbox, archive: Archive, **settings: Any) -> tuple[Any, int]:
     archive.root.mkdir(parents=True, exist_ok=True)
-    process, peak = run_crawl(["ranking", "-a", f"date={DATE}"], child_settings(hostile, archive, **settings), archive.root)
+    process, peak = run_crawl(["ranking", "-a", f"date={DATE}"], child_settings(data_sandbox, archive, **settings), archive.root)
     print(f"peak RSS {peak / MB:.0f} MB")  # shown with -rP: the figures in the README
     assert peak < PEAK_RSS, f"peak RSS {peak / MB:.0f} MB"
     return process, peak
 
 
-def crawl_finishes_in_bounds(hostile: RunningDataSandbox, archive: Archive, **settings: Any) -> Any:
+def crawl_finishes_in_bounds(data_sandbox: RunningDataSandbox, archive: Archive, **settings: Any) -> Any:
     """The crawl's process, which exited 0 with its peak RSS below the target."""
-    process, _ = crawl_in_child(hostile, archive, **settings)
+    process, _ = crawl_in_child(data_sandbox, archive, **settings)
     assert process.returncode == 0, process.stderr[-3000:]
     return process
 
@@ -53,37 +53,37 @@ def frames_metadata(count: int) -> Any:
     return edit
 
 
-def serve_zip(hostile: RunningDataSandbox, body: bytes, asked: list[str]) -> None:
+def serve_zip(data_sandbox: RunningDataSandbox, body: bytes, asked: list[str]) -> None:
     async def answer(request: web.Request) -> web.Response:
         asked.append(request.path)
         return web.Response(body=body, content_type="application/zip")
-    hostile.serve_image(lambda path: path.endswith(".zip"), answer)
+    data_sandbox.serve_image(lambda path: path.endswith(".zip"), answer)
 
 
-def test_a_1_mb_zip_that_inflates_to_1_gib(hostile: RunningDataSandbox, archive: Archive) -> None:
+def test_a_1_mb_zip_that_inflates_to_1_gib(data_sandbox: RunningDataSandbox, archive: Archive) -> None:
     body = inflating_zip(1023 * MB)
     assert len(body) < 1.1 * MB
     asked: list[str] = []
-    hostile.rewrite_json("/v1/ugoira/metadata", frames_metadata(1))
-    serve_zip(hostile, body, asked)
-    process = crawl_finishes_in_bounds(hostile, archive)
+    data_sandbox.rewrite_json("/v1/ugoira/metadata", frames_metadata(1))
+    serve_zip(data_sandbox, body, asked)
+    process = crawl_finishes_in_bounds(data_sandbox, archive)
     # Inside every limit, so archived, and each zip asked for once: nothing retried.
     assert len(asked) == len(set(asked)) == 2
     zips = archive.query("SELECT zip_size, animation_local_path FROM ugoira")
     assert zips == [(len(body), zips[0][1]), (len(body), zips[1][1])] and all(a for _, a in zips)
 
 
-def test_two_ugoiras_inside_every_limit_at_once(hostile: RunningDataSandbox, archive: Archive) -> None:
+def test_two_ugoiras_inside_every_limit_at_once(data_sandbox: RunningDataSandbox, archive: Archive) -> None:
     # 12 frames each at the per-frame limit (2 x 1920x1080): 200 MB decoded per ugoira if held whole.
     body = big_frames_zip(12, (2880, 1440))
     asked: list[str] = []
-    hostile.rewrite_json("/v1/ugoira/metadata", frames_metadata(12))
-    serve_zip(hostile, body, asked)
-    process = crawl_finishes_in_bounds(hostile, archive)
+    data_sandbox.rewrite_json("/v1/ugoira/metadata", frames_metadata(12))
+    serve_zip(data_sandbox, body, asked)
+    process = crawl_finishes_in_bounds(data_sandbox, archive)
     assert "pixivcrawl/ugoira/converted/webp': 2" in process.stderr
 
 
-def test_a_200_mb_json_page(hostile: RunningDataSandbox, archive: Archive) -> None:
+def test_a_200_mb_json_page(data_sandbox: RunningDataSandbox, archive: Archive) -> None:
     asked: list[str] = []
 
     def huge(request: Any, data: dict[str, Any]) -> Any:
@@ -91,8 +91,8 @@ def test_a_200_mb_json_page(hostile: RunningDataSandbox, archive: Archive) -> No
         # Without a Content-Length: the cap must stop it while it streams.
         return StreamedJson(200 * MB)
 
-    hostile.rewrite_json("/v1/illust/ranking", huge)
-    process, _ = crawl_in_child(hostile, archive)
+    data_sandbox.rewrite_json("/v1/illust/ranking", huge)
+    process, _ = crawl_in_child(data_sandbox, archive)
     assert len(asked) == 1  # not retried
     assert "which is larger than download max size (16777216)" in process.stderr
     assert "'pixivcrawl/too_large/pixiv-api': 1" in process.stderr
@@ -119,13 +119,13 @@ class StreamedJson(web.StreamResponse):
         return writer
 
 
-def test_four_600_mb_originals_at_once(hostile: RunningDataSandbox, archive: Archive) -> None:
+def test_four_600_mb_originals_at_once(data_sandbox: RunningDataSandbox, archive: Archive) -> None:
     asked: list[str] = []
 
     def point_originals(request: Any, data: dict[str, Any]) -> dict[str, Any]:
         singles = [w for w in data["illusts"] if w["type"] == "illust" and not w["meta_pages"]]
         for index, work in enumerate(singles[:4]):
-            work["meta_single_page"]["original_image_url"] = f"{hostile.server.image_url}/huge/{index}.jpg"
+            work["meta_single_page"]["original_image_url"] = f"{data_sandbox.server.image_url}/huge/{index}.jpg"
         return data
 
     async def huge(request: web.Request) -> web.StreamResponse:
@@ -133,9 +133,9 @@ def test_four_600_mb_originals_at_once(hostile: RunningDataSandbox, archive: Arc
         # Two announce their size (refused at once), two stream without one (cut off at the cap).
         return await stream_zeros(request, 600 * MB, b"\xff\xd8\xff\xe0", declare=request.path[-5] in "01")
 
-    hostile.rewrite_json("/v1/illust/ranking", point_originals)
-    hostile.serve_image(lambda path: path.startswith("/huge/"), huge)
-    process = crawl_finishes_in_bounds(hostile, archive, DOWNLOAD_SLOTS={
+    data_sandbox.rewrite_json("/v1/illust/ranking", point_originals)
+    data_sandbox.serve_image(lambda path: path.startswith("/huge/"), huge)
+    process = crawl_finishes_in_bounds(data_sandbox, archive, DOWNLOAD_SLOTS={
         "pixiv-api": {"concurrency": 4, "delay": 0}, "pixiv-images": {"concurrency": 4, "delay": 0}})
     assert sorted(asked) == [f"/huge/{i}.jpg" for i in range(4)]  # none retried
     assert "'pixivcrawl/too_large/pixiv-images': 4" in process.stderr
