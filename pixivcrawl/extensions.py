@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 import sqlalchemy as sa
 from scrapy import signals
 
+from pixivcrawl.db.archive import CONTENTS_KEY, set_archive_meta
 from pixivcrawl.db.engine import create_engine, mask_url, upgrade
 from pixivcrawl.db.schema import TABLES
 
@@ -108,6 +109,9 @@ class CrawlRunRecorder:
             self.engine = create_engine(self.url)
             upgrade(self.engine)
             with self.engine.begin() as connection:
+                # What this archive holds: real crawls refuse a sandbox archive, and the other way round.
+                contents = "sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv"
+                set_archive_meta(connection, CONTENTS_KEY, contents)
                 self.run_id = connection.execute(
                     table.insert()
                     .values(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 import sqlalchemy as sa
@@ -71,3 +73,40 @@ class Archive:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+#: ``archive_meta`` key saying what the archive holds: ``pixiv`` (real crawls) or ``sandbox`` (the demo's fake works).
+CONTENTS_KEY = "contents"
+
+
+def archive_meta(url: str) -> dict[str, str]:
+    """The ``archive_meta`` facts of the archive at ``url``, read without creating or migrating it.
+
+    A SQLite file that does not exist, a database without the table, or one that
+    cannot be reached has no facts (the crawl itself reports an unreachable database).
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if not path or path == ":memory:" or not Path(path).expanduser().is_file():
+            return {}
+    engine = create_engine(parsed)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table("archive_meta"):
+                return {}
+            table = TABLES["archive_meta"]
+            return dict(connection.execute(sa.select(table.c.key, table.c.value)).tuples().all())
+    except (sa.exc.SQLAlchemyError, OSError):
+        return {}
+    finally:
+        engine.dispose()
+
+
+def set_archive_meta(connection: Connection, key: str, value: str) -> None:
+    """Record one fact about the archive (an upsert)."""
+    table = TABLES["archive_meta"]
+    now = dt.datetime.now(dt.UTC)
+    updated = connection.execute(table.update().where(table.c.key == key).values(value=value, updated_at=now))
+    if not updated.rowcount:
+        connection.execute(table.insert().values(key=key, value=value, updated_at=now))
