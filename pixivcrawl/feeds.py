@@ -64,12 +64,13 @@ class JsonExporter(JsonItemExporter):
 
 
 class CsvExporter(CsvItemExporter):
-    """CSV of one kind of item (see :class:`FeedsAddon`); lists and objects in a cell are JSON."""
+    """CSV of one kind of item (see :class:`FeedsAddon`); lists, objects and booleans in a cell are JSON."""
 
     def export_item(self, item: Any) -> None:
         row = exported(item)
         if isinstance(row, dict):
-            row = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in row.items()}
+            row = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list | bool) else v
+                   for k, v in row.items()}
         super().export_item(row)
 
 

@@ -30,8 +30,8 @@ VALUE_OPTIONS = frozenset({"-a", "-s", "-o", "-O", "-t", "-L", "--set", "--outpu
 
 
 def spider_named_in(argv: list[str]) -> str | None:
-    """The SPIDER of ``... crawl SPIDER [options]``, or None."""
-    words = iter(argv[argv.index("crawl") + 1:] if "crawl" in argv else [])
+    """The SPIDER of ``... crawl SPIDER [options]``, or None (Scrapy may have popped ``crawl`` already)."""
+    words = iter(argv[argv.index("crawl") + 1:] if "crawl" in argv else argv[1:])
     for word in words:
         if word in VALUE_OPTIONS:
             next(words, None)
