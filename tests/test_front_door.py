@@ -241,3 +241,45 @@ def test_a_clean_crawl_leaves_no_staging_folder(tmp_path: Path) -> None:
     store.staging.mkdir(parents=True)
     store.close()
     assert not (tmp_path / AtomicFSFilesStore.STAGING).exists()
+
+
+# --- a resumed demo crawl ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_resumed_demo_crawl_finds_its_sandbox_on_the_same_ports(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from pixivcrawl.addons import PORTS_FILE
+
+    args = [sys.executable, "-m", "scrapy", "crawl", "ranking", "-a", "date=2026-10-30",
+            "-s", "PIXIV_SANDBOX=true", "-s", "PIXIV_SANDBOX_RANKING_SIZE=60", "-s", "PIXIV_SANDBOX_PAGE_SIZE=5",
+            "-s", "PIXIV_SANDBOX_LATENCY_API=150", "-s", "JOBDIR=job", "-s", "PIXIV_DOWNLOAD_FILES=false"]
+    env = {**{k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"},
+           "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
+    first = subprocess.Popen(args, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    ports_file = tmp_path / "job" / PORTS_FILE
+    deadline = time.monotonic() + 60
+    while not ports_file.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ports = json.loads(ports_file.read_text())
+    while True:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['port']}/__stats") as response:  # noqa: S310
+            if json.load(response)["by_route"].get("/v1/illust/ranking", 0) >= 3:
+                break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    first.send_signal(signal.SIGTERM)
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 1, err[-2000:]
+
+    second = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert json.loads(ports_file.read_text()) == ports
+    assert "refused" not in second.stderr.lower()
+    assert "Works: " in second.stderr and "Works: 60 illusts" not in second.stderr  # it resumed, not restarted
