@@ -68,6 +68,8 @@ class CrawlProgress:
 
     def __init__(self, crawler: Crawler, interval: float, bar: bool) -> None:
         self.crawler = crawler
+        # Kept now: once the crawl runs, Twisted may have replaced sys.stderr with a logging file.
+        self.terminal = sys.stderr
         self.interval = interval
         self.use_bar = bar
         self.bar: Any = None
@@ -108,10 +110,17 @@ class CrawlProgress:
         from tqdm import tqdm  # noqa: PLC0415
 
         if self.bar is None:
-            self.bar = tqdm(total=stats.get(PAGES_TOTAL), unit="page", desc="pixivcrawl", file=sys.stderr, leave=False)
+            self.bar = tqdm(total=stats.get(PAGES_TOTAL), unit="page", desc="pixivcrawl", file=self.terminal, leave=False)
+            self.log_above_the_bar()
         self.bar.total = stats.get(PAGES_TOTAL)
         self.bar.n = int(stats.get(PAGES_DONE) or 0)
         self.bar.set_postfix_str(line.split(", ", 1)[1], refresh=True)
+
+    def log_above_the_bar(self) -> None:
+        """Send the log handlers' lines for the terminal through ``tqdm.write``, which keeps the bar whole."""
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is self.terminal:
+                handler.setStream(AboveTheBar(self.terminal))  # type: ignore[arg-type]
 
     def spider_closed(self) -> None:
         if self.loop is not None and self.loop.running:
@@ -119,3 +128,21 @@ class CrawlProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.StreamHandler) and isinstance(handler.stream, AboveTheBar):
+                    handler.setStream(self.terminal)
+
+
+class AboveTheBar:
+    """A stream for a log handler: each line is printed above the progress bar."""
+
+    def __init__(self, terminal: Any) -> None:
+        self.terminal = terminal
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm  # noqa: PLC0415
+
+        tqdm.write(text.removesuffix("\n"), file=self.terminal)
+
+    def flush(self) -> None:
+        self.terminal.flush()

@@ -262,8 +262,16 @@ class PixivSpider(scrapy.Spider):
         page = response.meta.get("pixiv_page", 1)
         if not more and self.max_pages is not None and page < self.max_pages:
             self.pages_not_needed += self.max_pages - page
-        if self.max_pages is not None and self.listings_planned is not None:
-            stats.set_value("pixivcrawl/pages/total", self.listings_planned * self.max_pages - self.pages_not_needed)
+        total = self.pages_total()
+        if total is not None:
+            stats.set_value("pixivcrawl/pages/total", total)
+
+    def pages_total(self) -> int | None:
+        """Listing pages this crawl will fetch, when known: ``pages=N`` for each planned listing,
+        less what listings that ended sooner did not need. Spiders that know more override it."""
+        if self.max_pages is None or self.listings_planned is None:
+            return None
+        return self.listings_planned * self.max_pages - self.pages_not_needed
 
     def page_request(
         self, response: Response, url: str, **cb_kwargs: Any
