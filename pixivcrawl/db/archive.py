@@ -96,7 +96,7 @@ def archive_meta(url: str) -> dict[str, str]:
             if not sa.inspect(connection).has_table("archive_meta"):
                 return {}
             table = TABLES["archive_meta"]
-            return dict(connection.execute(sa.select(table.c.key, table.c.value)).tuples().all())
+            return {key: value for key, value in connection.execute(sa.select(table.c.key, table.c.value))}
     except (sa.exc.SQLAlchemyError, OSError):
         return {}
     finally:
