@@ -111,7 +111,7 @@ class CrawlRunRecorder:
             with self.engine.begin() as connection:
                 # What this archive holds: real crawls refuse a sandbox archive, and the other way round.
                 contents = "sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv"
-                set_archive_meta(connection, CONTENTS_KEY, contents)
+                set_archive_meta(connection, CONTENTS_KEY, contents, replace=False)
                 self.run_id = connection.execute(
                     table.insert()
                     .values(

@@ -77,6 +77,8 @@ class Archive:
 
 #: ``archive_meta`` key saying what the archive holds: ``pixiv`` (real crawls) or ``sandbox`` (the demo's fake works).
 CONTENTS_KEY = "contents"
+#: Where the in-process sandbox serves from (real Pixiv never does).
+SANDBOX_ORIGIN = "http://127.0.0.1:"
 
 
 def archive_meta(url: str) -> dict[str, str]:
@@ -84,6 +86,8 @@ def archive_meta(url: str) -> dict[str, str]:
 
     A SQLite file that does not exist, a database without the table, or one that
     cannot be reached has no facts (the crawl itself reports an unreachable database).
+    An archive from before ``archive_meta`` whose pages come from a loopback host (the
+    demo wrote into ``data/pixiv.db`` then) has ``contents`` ``sandbox``.
     """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -93,20 +97,31 @@ def archive_meta(url: str) -> dict[str, str]:
     engine = create_engine(parsed)
     try:
         with engine.connect() as connection:
-            if not sa.inspect(connection).has_table("archive_meta"):
-                return {}
-            table = TABLES["archive_meta"]
-            return {key: value for key, value in connection.execute(sa.select(table.c.key, table.c.value))}
+            inspector = sa.inspect(connection)
+            facts: dict[str, str] = {}
+            if inspector.has_table("archive_meta"):
+                table = TABLES["archive_meta"]
+                facts = {key: value for key, value in connection.execute(sa.select(table.c.key, table.c.value))}
+            if CONTENTS_KEY not in facts and inspector.has_table("illust_pages") and _has_sandbox_pages(connection):
+                facts[CONTENTS_KEY] = "sandbox"
+            return facts
     except (sa.exc.SQLAlchemyError, OSError):
         return {}
     finally:
         engine.dispose()
 
 
-def set_archive_meta(connection: Connection, key: str, value: str) -> None:
-    """Record one fact about the archive (an upsert)."""
+def _has_sandbox_pages(connection: Connection) -> bool:
+    pages = TABLES["illust_pages"]
+    query = sa.select(pages.c.illust_id).where(pages.c.original_url.like(f"{SANDBOX_ORIGIN}%")).limit(1)
+    return connection.execute(query).first() is not None
+
+
+def set_archive_meta(connection: Connection, key: str, value: str, *, replace: bool = True) -> None:
+    """Record one fact about the archive (an upsert; with ``replace=False`` only when it is absent)."""
     table = TABLES["archive_meta"]
     now = dt.datetime.now(dt.UTC)
-    updated = connection.execute(table.update().where(table.c.key == key).values(value=value, updated_at=now))
-    if not updated.rowcount:
+    if replace:
+        connection.execute(table.update().where(table.c.key == key).values(value=value, updated_at=now))
+    if connection.execute(sa.select(table.c.key).where(table.c.key == key)).first() is None:
         connection.execute(table.insert().values(key=key, value=value, updated_at=now))

@@ -34,3 +34,18 @@ def test_a_missing_sqlite_archive_is_not_created_by_the_check(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'data' / 'pixiv.db'}"
     check_archive(settings_for(url, sandbox=False))
     assert not (tmp_path / "data").exists()
+
+
+def test_an_archive_the_old_demo_wrote_into_counts_as_sandbox(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "pixiv.db"
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    upgrade(engine, "0003")  # before archive_meta: the demo wrote into data/pixiv.db
+    engine.dispose()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO illust_pages (illust_id, page, original_url) "
+                   "VALUES (1, 0, 'http://127.0.0.1:40485/img-original/img/1_p0.png')")
+    with pytest.raises(ArgumentError, match="holds the sandbox demo's fake works"):
+        check_archive(settings_for(url, sandbox=False))
