@@ -66,12 +66,13 @@ def check_settings(settings: BaseSettings) -> None:
             "bad PIXIV_DATABASE_URL: expected a SQLAlchemy URL such as sqlite:///data/pixiv.db "
             "or postgresql+psycopg://user@host/db"
         ) from None
-    for name in ("PIXIV_DB_BATCH_SIZE", "PIXIV_TOKEN_REFRESH_MARGIN"):
+    for name, least in (("PIXIV_DB_BATCH_SIZE", 1), ("PIXIV_TOKEN_REFRESH_MARGIN", 0),
+                        ("PIXIV_RUN_HEARTBEAT_INTERVAL", 0.1)):
         try:
             value = settings.getfloat(name)
         except ValueError:
             value = -1
-        if value < (1 if name == "PIXIV_DB_BATCH_SIZE" else 0):
+        if value < least:
             raise ArgumentError(f"bad {name}={settings[name]!r}; expected a positive number")
     if not settings.getlist("PIXIV_IMAGE_HOSTS"):
         raise ArgumentError("PIXIV_IMAGE_HOSTS is empty; expected i.pximg.net (and any mirror hosts)")

@@ -6,11 +6,15 @@ import dataclasses
 import datetime as dt
 import enum
 import logging
+import os
 import re
+import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
 from scrapy import signals
+from twisted.internet import task, threads
 
 from pixivcrawl.db.archive import CONTENTS_KEY, set_archive_meta
 from pixivcrawl.db.engine import create_engine, mask_url, upgrade
@@ -19,7 +23,7 @@ from pixivcrawl.db.schema import TABLES
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,56 @@ def run_status(reason: str) -> str:
     if reason in INTERRUPTED_REASONS:
         return "interrupted"
     return "failed"
+
+
+def process_started_at(pid: int) -> dt.datetime | None:
+    """When process ``pid`` of this machine started (Linux ``/proc``), or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+    except (OSError, StopIteration):
+        return None
+    ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, counted after the command name
+    return dt.datetime.fromtimestamp(int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK"), dt.UTC)
+
+
+def process_alive(pid: int, since: dt.datetime) -> bool:
+    """Whether process ``pid`` of this machine still runs and is the one that started by ``since``."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = process_started_at(pid)
+    # A process started after the run began reuses the pid of the one that ran it.
+    return started is None or started <= since + dt.timedelta(seconds=2)
+
+
+def mark_lost_runs(connection: Connection, *, host: str, stale_after: dt.timedelta, now: dt.datetime) -> list[int]:
+    """Mark as ``lost`` the runs left ``running`` by a process that is gone; returns their ids.
+
+    A run of this host is lost when its process no longer exists; a run of any host
+    is lost when its heartbeat (or start, for runs recorded before heartbeats) is
+    older than ``stale_after``.
+    """
+    table = TABLES["crawl_runs"]
+    rows = connection.execute(
+        sa.select(table.c.id, table.c.host, table.c.pid, table.c.started_at, table.c.heartbeat_at)
+        .where(table.c.status == "running")
+    ).all()
+    lost = []
+    for run_id, run_host, pid, started_at, heartbeat_at in rows:
+        last_sign = heartbeat_at or started_at
+        gone = run_host == host and pid is not None and not process_alive(pid, started_at)
+        if gone or last_sign < now - stale_after:
+            lost.append(run_id)
+            connection.execute(
+                table.update()
+                .where(table.c.id == run_id, table.c.status == "running")
+                .values(status="lost", finished_at=last_sign, finish_reason="lost")
+            )
+    return lost
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,27 +138,41 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
 class CrawlRunRecorder:
     """Record each crawl in the ``crawl_runs`` table of ``PIXIV_DATABASE_URL``.
 
-    A row is inserted when the spider opens (status ``running``) and completed
-    when it closes: end time, status, Scrapy's finish reason and counts from the
-    crawl stats. An unreachable database only costs the record, never the crawl
-    (the store pipeline reports it).
+    A row is inserted when the spider opens (status ``running``, with this host
+    and process id) and completed when it closes: end time, status, Scrapy's
+    finish reason and counts from the crawl stats. While the crawl runs, the row's
+    ``heartbeat_at`` is renewed every ``PIXIV_RUN_HEARTBEAT_INTERVAL`` seconds (off
+    the reactor thread); a new crawl marks runs whose process is gone, or whose
+    heartbeat is older than five intervals, as ``lost``. An unreachable database
+    only costs the record, never the crawl (the store pipeline reports it).
     """
 
-    def __init__(self, crawler: Crawler, url: str) -> None:
+    #: Heartbeats a run may miss before another crawl calls it lost.
+    MISSED_HEARTBEATS = 5
+
+    def __init__(self, crawler: Crawler, url: str, heartbeat_interval: float) -> None:
         self.crawler = crawler
         self.url = url
+        self.heartbeat_interval = heartbeat_interval
         self.engine: Engine | None = None
         self.run_id: int | None = None
+        self.heartbeat: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        recorder = cls(crawler, crawler.settings["PIXIV_DATABASE_URL"])
+        recorder = cls(
+            crawler,
+            crawler.settings["PIXIV_DATABASE_URL"],
+            crawler.settings.getfloat("PIXIV_RUN_HEARTBEAT_INTERVAL"),
+        )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
     def spider_opened(self, spider: Spider) -> None:
         table = TABLES["crawl_runs"]
+        host = socket.gethostname()
+        now = dt.datetime.now(dt.UTC)
         try:
             self.engine = create_engine(self.url)
             upgrade(self.engine)
@@ -112,21 +180,53 @@ class CrawlRunRecorder:
                 # What this archive holds: real crawls refuse a sandbox archive, and the other way round.
                 contents = "sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv"
                 set_archive_meta(connection, CONTENTS_KEY, contents, replace=False)
+                stale_after = dt.timedelta(seconds=self.heartbeat_interval * self.MISSED_HEARTBEATS)
+                lost = mark_lost_runs(connection, host=host, stale_after=stale_after, now=now)
                 self.run_id = connection.execute(
                     table.insert()
                     .values(
                         spider=spider.name,
                         arguments=spider_arguments(spider),
-                        started_at=dt.datetime.now(dt.UTC),
+                        started_at=now,
                         status="running",
+                        host=host,
+                        pid=os.getpid(),
+                        heartbeat_at=now,
                     )
                     .returning(table.c.id)
                 ).scalar_one()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             logger.warning("Crawl run not recorded: database %s: %s", mask_url(self.url), type(exc).__name__)
             self._dispose()
+            return
+        if lost:
+            runs = f"runs {', '.join(map(str, lost))} were" if len(lost) > 1 else f"run {lost[0]} was"
+            logger.warning("Crawl %s left running by a process that is gone: marked lost", runs)
+        self.heartbeat = task.LoopingCall(self._beat)
+        self.heartbeat.start(self.heartbeat_interval, now=False).addErrback(
+            lambda failure: logger.debug("Crawl run heartbeat stopped: %s", failure.value)
+        )
+
+    def _beat(self) -> Any:
+        """Renew ``heartbeat_at`` in a thread; a failed beat is only logged (the next one may pass)."""
+        engine, run_id = self.engine, self.run_id
+        if engine is None or run_id is None:
+            return None
+        table = TABLES["crawl_runs"]
+
+        def beat() -> None:
+            with engine.begin() as connection:
+                connection.execute(
+                    table.update().where(table.c.id == run_id).values(heartbeat_at=dt.datetime.now(dt.UTC))
+                )
+
+        return threads.deferToThread(beat).addErrback(
+            lambda failure: logger.debug("Crawl run heartbeat not written: %s", failure.value)
+        )
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
         if self.engine is None or self.run_id is None:
             return
         table = TABLES["crawl_runs"]
@@ -138,6 +238,7 @@ class CrawlRunRecorder:
                     .where(table.c.id == self.run_id)
                     .values(
                         finished_at=dt.datetime.now(dt.UTC),
+                        heartbeat_at=dt.datetime.now(dt.UTC),
                         status=run_status(reason),
                         finish_reason=reason,
                         counts=run_counts(self.crawler.stats.get_stats()),

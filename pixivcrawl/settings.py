@@ -134,6 +134,9 @@ PIXIV_DATABASE_URL = "sqlite:///data/pixiv.db"
 PIXIV_DB_BATCH_SIZE = 500
 # Flush a partial batch at least this often (seconds), so a slow crawl's rows appear.
 PIXIV_DB_FLUSH_INTERVAL = 5.0
+# How often a running crawl renews its crawl_runs heartbeat (seconds); a run
+# silent for five intervals, or whose process on this host is gone, is `lost`.
+PIXIV_RUN_HEARTBEAT_INTERVAL = 60.0
 
 # --- pixivcrawl: files -------------------------------------------------------
 PIXIV_DOWNLOAD_FILES = True

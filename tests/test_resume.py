@@ -146,7 +146,8 @@ async def test_a_sigkilled_crawl_resumed_with_its_jobdir_loses_nothing(make_sand
     _, err = second.communicate(timeout=90)
     assert second.returncode == 0, err[-2000:]
     assert "was killed before it could save its queue; starting this crawl over" in err
-    assert runs(tmp_path)[-1] == "finished"
+    assert "Crawl run 1 was left running by a process that is gone: marked lost" in err
+    assert runs(tmp_path) == ["lost", "finished"]
     assert_same_archive(tmp_path, rows, files)
 
 

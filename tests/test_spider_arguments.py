@@ -45,6 +45,7 @@ def test_defaults_apply() -> None:
         ("PIXIV_DATABASE_URL", "not a url", "bad PIXIV_DATABASE_URL: expected a SQLAlchemy URL"),
         ("PIXIV_DB_BATCH_SIZE", "0", "bad PIXIV_DB_BATCH_SIZE='0'; expected a positive number"),
         ("PIXIV_IMAGE_HOSTS", [], "PIXIV_IMAGE_HOSTS is empty"),
+        ("PIXIV_RUN_HEARTBEAT_INTERVAL", "0", "bad PIXIV_RUN_HEARTBEAT_INTERVAL='0'; expected a positive number"),
     ],
 )
 def test_bad_settings_name_the_setting_and_the_fix(setting, value, message) -> None:

@@ -337,7 +337,7 @@ class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = (
         sa.CheckConstraint(
-            "status IN ('running', 'finished', 'interrupted', 'failed')", name="status"
+            "status IN ('running', 'finished', 'interrupted', 'failed', 'lost')", name="status"
         ),
     )
 
@@ -346,9 +346,14 @@ class CrawlRun(Base):
     arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[dt.datetime] = mapped_column(index=True)
     finished_at: Mapped[dt.datetime | None]
-    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    status: Mapped[str] = mapped_column(sa.String(16), default="running", index=True)
     finish_reason: Mapped[str | None]
     counts: Mapped[dict[str, Any] | None]
+    # Who runs it, and when it last said it was alive: a run whose process is gone
+    # or whose heartbeat stopped is marked `lost` by the next crawl.
+    host: Mapped[str | None] = mapped_column(sa.String(255))
+    pid: Mapped[int | None]
+    heartbeat_at: Mapped[dt.datetime | None]
 
 
 class ArchiveMeta(Base):

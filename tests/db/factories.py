@@ -143,7 +143,8 @@ async def store(url: str, items: list[Any], *, record_run: str | None = None, **
     With ``record_run`` (a spider name), the CrawlRunRecorder records it as a finished crawl.
     """
     crawler = get_crawler(settings_dict={"PIXIV_DATABASE_URL": url, "PIXIV_DB_BATCH_SIZE": 500,
-                                         "PIXIV_DB_FLUSH_INTERVAL": 0, **settings})
+                                         "PIXIV_DB_FLUSH_INTERVAL": 0,
+                                         "PIXIV_RUN_HEARTBEAT_INTERVAL": 60, **settings})
     crawler.stats.open_spider()
     spider = Spider(name=record_run or "store")
     spider.args = {"mode": "day", "refresh_token": "secret-token"}  # type: ignore[attr-defined]

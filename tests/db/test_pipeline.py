@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,6 +19,8 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from pixivcrawl.db.engine import create_engine, upgrade
+from pixivcrawl.db.schema import TABLES
 from pixivcrawl.extensions import run_status, spider_arguments
 from pixivcrawl.models import RankingEntry
 from pixivcrawl.pipelines.store import StorePipeline
@@ -25,7 +31,8 @@ UNREACHABLE = "postgresql+psycopg://archive:hunter2@127.0.0.1:9/pixiv"
 
 def make_pipeline(url: str, **settings: Any) -> tuple[StorePipeline, Any]:
     crawler = get_crawler(settings_dict={"PIXIV_DATABASE_URL": url, "PIXIV_DB_BATCH_SIZE": 500,
-                                         "PIXIV_DB_FLUSH_INTERVAL": 0, **settings})
+                                         "PIXIV_DB_FLUSH_INTERVAL": 0,
+        "PIXIV_RUN_HEARTBEAT_INTERVAL": 60, **settings})
     crawler.stats.open_spider()
     return build_from_crawler(StorePipeline, crawler), crawler
 
@@ -149,6 +156,7 @@ class ItemsSpider(Spider):
 async def crawl(url: str, items: list[Any], **settings: Any) -> Any:
     crawler = get_crawler(ItemsSpider, {
         "PIXIV_DATABASE_URL": url, "PIXIV_DB_BATCH_SIZE": 500, "PIXIV_DB_FLUSH_INTERVAL": 0,
+        "PIXIV_RUN_HEARTBEAT_INTERVAL": 60,
         "ITEM_PIPELINES": {StorePipeline: 800},
         "EXTENSIONS": {"pixivcrawl.extensions.CrawlRunRecorder": 100},
         **settings,
@@ -211,3 +219,61 @@ async def test_user_stop_is_interrupted_and_a_component_stop_failed(sqlite_url: 
 def test_spider_arguments_without_args_use_public_attributes() -> None:
     spider = Spider(name="x", user_id="11", password="p", session_id="s")
     assert spider_arguments(spider) == {"user_id": "11"}
+
+
+# --- lost runs ------------------------------------------------------------------------------------
+
+
+def _running_row(url: str, **values: Any) -> None:
+    engine = create_engine(url)
+    upgrade(engine)
+    now = dt.datetime.now(dt.UTC)
+    values.setdefault("started_at", now - dt.timedelta(hours=1))
+    with engine.begin() as connection:
+        connection.execute(TABLES["crawl_runs"].insert().values(spider="ranking", arguments={}, status="running",
+                                                                **values))
+    engine.dispose()
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    process.wait()
+    return process.pid
+
+
+@deferred_f_from_coro_f
+async def test_a_run_whose_process_is_gone_is_marked_lost_by_the_next_crawl(db_url: str, caplog) -> None:
+    now = dt.datetime.now(dt.UTC)
+    host = socket.gethostname()
+    _running_row(db_url, host=host, pid=_dead_pid(), heartbeat_at=now)                      # killed here
+    _running_row(db_url, host="elsewhere", pid=1, heartbeat_at=now - dt.timedelta(hours=1))  # silent elsewhere
+    _running_row(db_url, host="elsewhere", pid=1, heartbeat_at=now)                          # alive elsewhere
+    _running_row(db_url, host=host, pid=os.getpid(), heartbeat_at=now, started_at=now)       # alive here
+    _running_row(db_url, host=host, pid=os.getpid(), heartbeat_at=now)       # its pid reused by a newer process
+    with caplog.at_level(logging.WARNING):
+        await crawl(db_url, [illust(1)])
+    rows = query(db_url, "SELECT id, status, finish_reason FROM crawl_runs ORDER BY id")
+    assert rows == [(1, "lost", "lost"), (2, "lost", "lost"), (3, "running", None), (4, "running", None),
+                    (5, "lost", "lost"), (6, "finished", "finished")]
+    assert "Crawl runs 1, 2, 5 were left running by a process that is gone: marked lost" in caplog.text
+
+
+@deferred_f_from_coro_f
+async def test_a_running_crawl_renews_its_heartbeat(sqlite_url: str) -> None:
+    beats: list[Any] = []
+
+    class SlowSpider(ItemsSpider):
+        async def start(self) -> AsyncIterator[Any]:
+            for _ in range(3):
+                await asyncio.sleep(0.1)
+                beats.extend(query(sqlite_url, "SELECT heartbeat_at FROM crawl_runs"))
+                yield {"n": 1}
+
+    crawler = get_crawler(SlowSpider, {
+        "PIXIV_DATABASE_URL": sqlite_url, "PIXIV_RUN_HEARTBEAT_INTERVAL": 0.05,
+        "EXTENSIONS": {"pixivcrawl.extensions.CrawlRunRecorder": 100},
+    })
+    await crawler.crawl_async(items=[])
+    assert len(set(beats)) >= 2
+    [(host, pid, status)] = query(sqlite_url, "SELECT host, pid, status FROM crawl_runs")
+    assert (host, pid, status) == (socket.gethostname(), os.getpid(), "finished")
