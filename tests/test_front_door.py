@@ -283,3 +283,33 @@ def test_a_resumed_demo_crawl_finds_its_sandbox_on_the_same_ports(tmp_path: Path
     assert json.loads(ports_file.read_text()) == ports
     assert "refused" not in second.stderr.lower()
     assert "Works: " in second.stderr and "Works: 60 illusts" not in second.stderr  # it resumed, not restarted
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_is_not_reported_as_a_crawl_that_did_not_start(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**{k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"},
+           "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "scrapy", "crawl", "ranking", "-s", "PIXIV_SANDBOX=true",
+         "-s", "PIXIV_SANDBOX_LATENCY_API=1000", "-s", "PIXIV_SANDBOX_PAGE_SIZE=5", "-s", "PIXIV_DOWNLOAD_FILES=false"],
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "data" / "sandbox.db").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    last = err.strip().splitlines()[-1]
+    assert "did not start" not in last
+    assert last.endswith("Crawl stopped without closing (a second Ctrl-C?); archived rows and files are kept")
