@@ -51,7 +51,7 @@ def use_demo_archive(settings: BaseSettings) -> None:
         return
     for name, value in DEMO_ARCHIVE.items():
         if not given_by_user(settings, name):
-            settings.set(name, value, priority="project")
+            settings.set(name, value, priority=CONFIG_PRIORITY)
 
 
 def _override(settings: Settings, name: str, value: object) -> None:

@@ -313,3 +313,21 @@ def test_a_second_ctrl_c_is_not_reported_as_a_crawl_that_did_not_start(tmp_path:
     last = err.strip().splitlines()[-1]
     assert "did not start" not in last
     assert last.endswith("Crawl stopped without closing (a second Ctrl-C?); archived rows and files are kept")
+
+
+def test_the_demo_takes_its_own_archive_over_the_config_file_but_not_over_s(tmp_path: Path, monkeypatch) -> None:
+    from pixivcrawl.addons import DEMO_ARCHIVE, use_demo_archive
+
+    config = tmp_path / "config.toml"
+    config.write_text('PIXIV_DATABASE_URL = "sqlite:////srv/pixiv.db"\nFILES_STORE = "/srv/files"\n')
+    monkeypatch.setenv("PIXIVCRAWL_CONFIG", str(config))
+    settings = Settings()
+    settings.setmodule("pixivcrawl.settings", priority="project")
+    settings.set("PIXIV_SANDBOX", True, priority="cmdline")
+    apply_config(settings)
+    use_demo_archive(settings)
+    use_demo_archive(settings)  # the add-on does it again: no change
+    assert {name: settings[name] for name in DEMO_ARCHIVE} == DEMO_ARCHIVE
+    settings.set("FILES_STORE", "mine", priority="cmdline")
+    use_demo_archive(settings)
+    assert settings["FILES_STORE"] == "mine"
