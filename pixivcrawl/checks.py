@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
 from pixivcrawl import settings as project_settings
 from pixivcrawl.auth import resolve_refresh_token
+from pixivcrawl.config import CONFIG_PRIORITY, config_path
 from pixivcrawl.db.archive import CONTENTS_KEY, archive_meta
 from pixivcrawl.db.engine import mask_url
 from pixivcrawl.exceptions import ArgumentError, AuthError
@@ -32,7 +33,8 @@ def check_setting_names(settings: BaseSettings) -> None:
         if name.upper().startswith("PIXIV") and name not in known:
             close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else "; see the README's settings table"
-            raise ArgumentError(f"unknown setting {name}{hint}")
+            where = f" (config file {config_path()})" if settings.getpriority(name) == CONFIG_PRIORITY else ""
+            raise ArgumentError(f"unknown setting {name}{where}{hint}")
 
 
 def check_archive(settings: BaseSettings) -> None:

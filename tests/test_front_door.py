@@ -170,7 +170,8 @@ def test_misspelt_setting_in_the_config_file_is_refused(tmp_path: Path) -> None:
     config.write_text('PIXIV_UGOIRA_FORMATS = "gif"\n')
     result = scrapy_command("list", cwd=tmp_path, env={"PIXIVCRAWL_CONFIG": str(config)})
     assert result.returncode == 2
-    assert result.stderr.strip() == "pixivcrawl: unknown setting PIXIV_UGOIRA_FORMATS; did you mean PIXIV_UGOIRA_FORMAT?"
+    assert result.stderr.strip() == (f"pixivcrawl: unknown setting PIXIV_UGOIRA_FORMATS (config file {config}); "
+                                     "did you mean PIXIV_UGOIRA_FORMAT?")
 
 
 def test_config_file_sits_between_settings_py_and_the_command_line(tmp_path: Path, monkeypatch) -> None:
