@@ -174,12 +174,19 @@ def test_misspelt_setting_in_the_config_file_is_refused(tmp_path: Path) -> None:
                                      "did you mean PIXIV_UGOIRA_FORMAT?")
 
 
-def test_config_file_sits_between_settings_py_and_the_command_line(tmp_path: Path, monkeypatch) -> None:
+def configured_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str) -> tuple[Path, Settings]:
+    """settings.py's settings, and a config file holding ``toml`` that PIXIVCRAWL_CONFIG names."""
     config = tmp_path / "config.toml"
-    config.write_text('PIXIV_UGOIRA_FORMAT = "gif"\nPIXIV_LANGUAGE = "ja"\nDOWNLOAD_SLOTS = {pixiv-api = {delay = 5.0}}\n')
+    config.write_text(toml)
     monkeypatch.setenv("PIXIVCRAWL_CONFIG", str(config))
     settings = Settings()
     settings.setmodule("pixivcrawl.settings", priority="project")
+    return config, settings
+
+
+def test_config_file_sits_between_settings_py_and_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    config, settings = configured_settings(
+        tmp_path, monkeypatch, 'PIXIV_UGOIRA_FORMAT = "gif"\nPIXIV_LANGUAGE = "ja"\nDOWNLOAD_SLOTS = {pixiv-api = {delay = 5.0}}\n')
     settings.set("PIXIV_LANGUAGE", "ko", priority="cmdline")
     assert apply_config(settings) == config
     assert settings["PIXIV_UGOIRA_FORMAT"] == "gif"
@@ -319,11 +326,8 @@ def test_a_second_ctrl_c_is_not_reported_as_a_crawl_that_did_not_start(tmp_path:
 def test_the_demo_takes_its_own_archive_over_the_config_file_but_not_over_s(tmp_path: Path, monkeypatch) -> None:
     from pixivcrawl.addons import DEMO_ARCHIVE, use_demo_archive
 
-    config = tmp_path / "config.toml"
-    config.write_text('PIXIV_DATABASE_URL = "sqlite:////srv/pixiv.db"\nFILES_STORE = "/srv/files"\n')
-    monkeypatch.setenv("PIXIVCRAWL_CONFIG", str(config))
-    settings = Settings()
-    settings.setmodule("pixivcrawl.settings", priority="project")
+    _, settings = configured_settings(
+        tmp_path, monkeypatch, 'PIXIV_DATABASE_URL = "sqlite:////srv/pixiv.db"\nFILES_STORE = "/srv/files"\n')
     settings.set("PIXIV_SANDBOX", True, priority="cmdline")
     apply_config(settings)
     use_demo_archive(settings)
