@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
 from pixivcrawl import settings as project_settings
+from pixivcrawl.api import FILTERS
 from pixivcrawl.auth import resolve_refresh_token
 from pixivcrawl.config import CONFIG_PRIORITY, config_path
 from pixivcrawl.db.archive import CONTENTS_KEY, archive_meta
@@ -76,6 +77,8 @@ def check_settings(settings: BaseSettings) -> None:
             value = -1
         if value < least:
             raise ArgumentError(f"bad {name}={settings[name]!r}; expected a positive number")
+    if settings["PIXIV_FILTER"] not in FILTERS:
+        raise ArgumentError(f"bad PIXIV_FILTER={settings['PIXIV_FILTER']!r}; expected for_ios, for_android or '' (empty)")
     if not settings.getlist("PIXIV_IMAGE_HOSTS"):
         raise ArgumentError("PIXIV_IMAGE_HOSTS is empty; expected i.pximg.net (and any mirror hosts)")
     if not settings.getbool("PIXIV_SANDBOX"):

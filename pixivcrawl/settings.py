@@ -107,6 +107,8 @@ LOG_FORMATTER = "pixivcrawl.logformatter.PixivLogFormatter"
 PIXIV_API_URL = "https://app-api.pixiv.net"
 PIXIV_AUTH_URL = "https://oauth.secure.pixiv.net/auth/token"
 PIXIV_LANGUAGE = "en"
+# The `filter` parameter: for_ios (as pixivpy and gallery-dl send it), for_android, or "" (sent empty).
+PIXIV_FILTER = "for_ios"
 PIXIV_REFRESH_TOKEN = os.environ.get("PIXIV_REFRESH_TOKEN", "")
 PIXIV_TOKEN_FILE = str(Path("~/.config/pixivcrawl/token.json").expanduser())
 # Refresh the access token this many seconds before Pixiv says it expires.

@@ -112,6 +112,7 @@ class PixivSpider(scrapy.Spider):
     #: How many listings this crawl walks, when the arguments say so up front (progress totals).
     listings_planned: int | None = None
     incremental: bool = False  # PIXIV_INCREMENTAL
+    filter: str = ""  # PIXIV_FILTER: the `filter` parameter of the requests that take one
     archive: Archive | None = None  # read access to the archive, in incremental mode
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
@@ -195,6 +196,7 @@ class PixivSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.incremental = crawler.settings.getbool("PIXIV_INCREMENTAL")
+        spider.filter = crawler.settings["PIXIV_FILTER"]
         if spider.incremental:
             spider.archive = Archive.from_crawler(crawler)
             crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
@@ -406,6 +408,15 @@ class PixivSpider(scrapy.Spider):
             self.novel_texts_requested.add(novel_id)
             params = {"id": novel_id, "viewer_version": api.WEBVIEW_VIEWER_VERSION}
             yield self.api_request(api.NOVEL_WEBVIEW, params, self.parse_novel_text, novel_id=novel_id)
+
+    def preview_objects(self, preview: dict[str, Any], works: bool = True) -> Iterator[ApiObject | scrapy.Request]:
+        """A ``user_previews`` entry: its user (with the entry's ``is_muted``) and, with ``works``,
+        its preview works (whole work objects: archived rather than dropped)."""
+        user = preview.get("user") or {}
+        yield ApiObject("user", {**user, "is_muted": preview.get("is_muted")})
+        if works:
+            yield from self.illust_objects(preview.get("illusts") or [])
+            yield from self.novel_objects(preview.get("novels") or [])
 
     def parse_novel_text(self, response: Response, novel_id: int) -> Iterator[ApiObject]:
         yield ApiObject("novel_text", {"id": novel_id, "html": response.text})

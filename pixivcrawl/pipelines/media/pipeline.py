@@ -16,7 +16,7 @@ from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
 
 from pixivcrawl.middlewares.auth import netloc
-from pixivcrawl.models import Illust, Novel, StoredFile, User, WorkStatus
+from pixivcrawl.models import Illust, Novel, NovelText, StoredFile, User, WorkStatus
 from pixivcrawl.parsing import placeholder_name
 from pixivcrawl.pipelines.media.archived import ArchivedFiles, Recorded, Target
 from pixivcrawl.pipelines.media.files import (
@@ -30,7 +30,7 @@ from pixivcrawl.pipelines.media.files import (
     stored,
     stored_from_result,
 )
-from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, page_path, profile_image_path
+from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, novel_image_path, page_path, profile_image_path
 from pixivcrawl.pipelines.media.storage import AtomicFSFilesStore
 
 if TYPE_CHECKING:
@@ -142,6 +142,18 @@ class PixivFilesPipeline(FilesPipeline):
                     f"novel {item.id} cover",
                 )
             )
+        if isinstance(item, NovelText):
+            targets.extend(
+                Target(
+                    "novel_image",
+                    image.url,
+                    novel_image_path(item.novel_id, image.key, image.url),
+                    _setter(image, "file"),
+                    f"novel {item.novel_id} image {image.key}",
+                )
+                for image in item.images
+                if image.url
+            )
         if self.profile_images:
             for user in _users_of(item):
                 url = full_size_avatar(user.profile_image_url or "")
@@ -163,6 +175,8 @@ class PixivFilesPipeline(FilesPipeline):
             recorded.update(self.archived.pages(item))
         if self.covers and isinstance(item, Novel) and item.cover_url:
             recorded.update(self.archived.cover(item))
+        if isinstance(item, NovelText) and item.images:
+            recorded.update(self.archived.novel_images(item))
         if self.profile_images:
             recorded.update(self.archived.profile_images(_users_of(item)))
         return recorded
