@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
+from pixivcrawl.escape import printable
 from pixivcrawl.items import ApiObject
 from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
 
@@ -80,7 +81,8 @@ class UserSpider(UserWorksSpider):
 
     def parse_user(self, response: Response, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
-            self.logger.warning("user %s: gone (%s)", user_id, (api.error_of(response.body) or {}).get("user_message"))
+            self.logger.warning("user %s: gone (%s)", user_id,
+                                printable((api.error_of(response.body) or {}).get("user_message")))
             self.profile_pages[user_id] = 0
             return
         data = response.json()
