@@ -181,5 +181,9 @@ PIXIV_UGOIRA_MAX_BYTES = 1024 * 1024 * 1024
 PIXIV_UGOIRA_MAX_FRAMES = 1000
 PIXIV_UGOIRA_MAX_PIXELS = 350_000_000
 
+# --- pixivcrawl: browse (scrapy browse) ----------------------------------------
+# Show R-18/R-18G works unblurred in the browse grids.
+PIXIV_BROWSE_SHOW_EXPLICIT = False
+
 # --- pixivcrawl: sandbox -----------------------------------------------------
 PIXIV_SANDBOX = False
