@@ -25,7 +25,9 @@ def fail(message: str) -> NoReturn:
 
 
 def prepare_settings(settings: BaseSettings) -> None:
-    """Read the config file into ``settings`` and refuse unknown ``PIXIV_*`` names (exit 2)."""
+    """Read the config file into ``settings``, refuse unknown ``PIXIV_*`` names (exit 2), and
+    with ``PIXIV_SANDBOX=true`` point the command at the demo archive."""
+    from pixivcrawl.addons import use_demo_archive  # noqa: PLC0415
     from pixivcrawl.checks import check_setting_names  # noqa: PLC0415
     from pixivcrawl.config import apply_config  # noqa: PLC0415
 
@@ -34,6 +36,7 @@ def prepare_settings(settings: BaseSettings) -> None:
         check_setting_names(settings)
     except ArgumentError as exc:
         fail(str(exc))
+    use_demo_archive(settings)
 
 
 class ProjectCommand:

@@ -11,7 +11,6 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 from scrapy.settings import Settings
 
-from pixivcrawl.addons import use_demo_archive
 from pixivcrawl.checks import check_settings
 from pixivcrawl.cli import SETTINGS_MODULE, ProjectCommand, fail
 from pixivcrawl.exceptions import ArgumentError
@@ -87,7 +86,6 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
             fail(f"unknown spider {args[0]!r}{hint} (`scrapy list` shows every spider)")
         if not issubclass(spidercls, PixivSpider):
             return
-        use_demo_archive(self.settings)
         try:
             spidercls.parse_arguments(opts.spargs)
             check_settings(self.settings)
