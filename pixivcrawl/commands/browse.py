@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.db.engine import mask_url
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 INSTALL = "pip install -e '.[browse]'"
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     """Serve the SQLite archive at PIXIV_DATABASE_URL read-only in Datasette, files from FILES_STORE."""
 
     requires_project = True

@@ -432,4 +432,14 @@ class Reject(Base):
     rejected_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
+class ArchiveMeta(Base):
+    """Facts about the archive itself, such as ``sandbox`` (it holds the demo's fake works)."""
+
+    __tablename__ = "archive_meta"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str]
+    updated_at: Mapped[dt.datetime]
+
+
 TABLES: dict[str, sa.Table] = dict(Base.metadata.tables)

@@ -132,6 +132,8 @@ class PixivFilesPipeline(FilesPipeline):
 
     def close_spider(self) -> None:
         self.archived.close()
+        if isinstance(self.store, AtomicFSFilesStore):
+            self.store.close()
 
     @property
     def store_broken(self) -> bool:
@@ -423,6 +425,7 @@ class PixivFilesPipeline(FilesPipeline):
                 attempt += 1
                 continue
             stats.set_value("pixivcrawl/files/store_errors_in_a_row", 0)
+            self.count_written(len(data))
             return
 
     def store_failed(self, path: str, exc: OSError) -> None:
@@ -444,6 +447,10 @@ class PixivFilesPipeline(FilesPipeline):
             # Logged already, in one line: no second warning, no traceback.
             raise QuietFailure(str(failure.value)) from failure.value
         return super().media_failed(failure, request, info)
+
+    def count_written(self, size: int) -> None:
+        """Add a file written this crawl to ``pixivcrawl/files/bytes`` (the summary and progress show it)."""
+        self.crawler.stats.inc_value("pixivcrawl/files/bytes", size)
 
     # --- results -----------------------------------------------------------------------
 
