@@ -12,6 +12,7 @@ from scrapy.spiderloader import get_spider_loader
 from pixivcrawl.checks import check_settings
 from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.spiders.base import PixivSpider
+from pixivcrawl.workers.keys import RedisUnavailable, check_redis
 
 if TYPE_CHECKING:
     import argparse
@@ -42,6 +43,10 @@ class Command(ScrapyCrawlCommand):
         try:
             spidercls.parse_arguments(opts.spargs)
             check_settings(self.settings)
+            check_redis(self.settings)
+        except RedisUnavailable as exc:
+            print(f"pixivcrawl: {exc}", file=sys.stderr)
+            sys.exit(1)
         except ArgumentError as exc:
             print(f"pixivcrawl: {exc}", file=sys.stderr)
             sys.exit(2)

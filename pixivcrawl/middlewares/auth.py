@@ -18,6 +18,7 @@ from scrapy.utils.defer import deferred_from_coro
 from pixivcrawl import api
 from pixivcrawl.auth import TokenManager
 from pixivcrawl.exceptions import AuthError
+from pixivcrawl.workers.tokens import SharedTokens
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -69,6 +70,7 @@ class PixivAuthMiddleware:
         margin: float,
         language: str,
         image_hosts: list[str],
+        shared_tokens: SharedTokens | None = None,
     ) -> None:
         self.crawler = crawler
         self.api_host = netloc(api_url)
@@ -81,6 +83,7 @@ class PixivAuthMiddleware:
             token_file=token_file,
             margin=margin,
             fetch=self._fetch,
+            shared=shared_tokens,
         )
         self._failed = False
 
@@ -96,6 +99,7 @@ class PixivAuthMiddleware:
             margin=s.getfloat("PIXIV_TOKEN_REFRESH_MARGIN"),
             language=s["PIXIV_LANGUAGE"],
             image_hosts=s.getlist("PIXIV_IMAGE_HOSTS"),
+            shared_tokens=SharedTokens.from_crawler(crawler),
         )
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
