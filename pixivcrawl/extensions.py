@@ -189,7 +189,7 @@ class CrawlRunRecorder:
                         host=host,
                         pid=os.getpid(),
                         heartbeat_at=now,
-                        crawl_id=crawl_id_of(spider),
+                        crawl_id=crawl_id_of(spider, self.crawler.settings),
                     )
                     .returning(table.c.id)
                 ).scalar_one()

@@ -21,7 +21,7 @@ import redis.asyncio
 
 from pixivcrawl.pipelines.media import PixivFilesPipeline
 from pixivcrawl.pipelines.ugoira import UgoiraPipeline
-from pixivcrawl.workers.keys import REDIS_DOWN, REDIS_PARAMS, CrawlKeys, crawl_id, redis_url
+from pixivcrawl.workers.keys import REDIS_DOWN, REDIS_PARAMS, redis_url
 from pixivcrawl.workers.scheduler import WorkerScheduler
 
 if TYPE_CHECKING:
@@ -56,7 +56,9 @@ class FileClaims:
         return scheduler
 
     def key(self, path: str) -> str:
-        return CrawlKeys(crawl_id(self.crawler.spider)).file(path)  # type: ignore[arg-type]
+        keys = self.scheduler.keys
+        assert keys is not None
+        return keys.file(path)
 
     async def claim(self, path: str) -> dict[str, Any] | None:
         """None when this worker downloads ``path``; else the result another worker stored."""

@@ -25,20 +25,20 @@ REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 REDIS_PARAMS = {"socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 30}
 
 
-def crawl_id(spider: Spider) -> str:
+def crawl_id(spider: Spider, settings: BaseSettings) -> str:
     """The id every worker of one crawl shares: PIXIV_CRAWL_ID, else a hash of the spider and its arguments."""
     from pixivcrawl.extensions import spider_arguments  # noqa: PLC0415 (extensions imports this module)
 
-    configured = str(spider.settings["PIXIV_CRAWL_ID"] or "")
+    configured = str(settings["PIXIV_CRAWL_ID"] or "")
     if configured:
         return configured
     text = json.dumps({"spider": spider.name, "arguments": spider_arguments(spider)}, sort_keys=True)
     return f"{spider.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
-def crawl_id_of(spider: Spider) -> str | None:
+def crawl_id_of(spider: Spider, settings: BaseSettings) -> str | None:
     """The crawl id when the crawl runs on workers (PIXIV_REDIS_URL set), else None."""
-    return crawl_id(spider) if spider.settings["PIXIV_REDIS_URL"] else None
+    return crawl_id(spider, settings) if settings["PIXIV_REDIS_URL"] else None
 
 
 def _digest(label: str, secret: str) -> bytes:

@@ -126,7 +126,7 @@ class WorkerScheduler(Scheduler):
 
     # --- opening and closing ---------------------------------------------------------------
     def open(self, spider: Spider) -> None:
-        self.keys = keys = CrawlKeys(crawl_id(spider))
+        self.keys = keys = CrawlKeys(crawl_id(spider, spider.settings))
         self.queue_key = keys.requests
         self.df = RFPDupeFilter(self.server, key=keys.dupefilter, debug=spider.settings.getbool("DUPEFILTER_DEBUG"))
         self.spider = spider
@@ -171,10 +171,16 @@ class WorkerScheduler(Scheduler):
         if self.redis_lost:
             return False
         try:
-            return bool(super().enqueue_request(request))
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
         except REDIS_DOWN as exc:
             self._lost(exc)
             return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         if self.redis_lost or len(self.held) >= self.prefetch:
