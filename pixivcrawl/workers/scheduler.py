@@ -170,6 +170,10 @@ class WorkerScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         if self.redis_lost:
             return False
+        # The auth middleware strips the token from responses' requests; a request made
+        # elsewhere from one (a redirect copies headers and meta) must not carry it into Redis.
+        request.headers.pop(b"Authorization", None)
+        request.meta.pop("_pixiv_token", None)
         try:
             if not request.dont_filter and self.df.request_seen(request):
                 self.df.log(request, self.spider)
@@ -182,8 +186,13 @@ class WorkerScheduler(Scheduler):
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def in_progress(self) -> int:
+        """Held requests the engine has not finished (those finished leave Redis at the next tick)."""
+        slot = getattr(self.crawler.engine, "_slot", None) if self.crawler and self.crawler.engine else None
+        return sum(1 for request in self.held if slot is None or request in slot.inprogress)
+
     def next_request(self) -> Request | None:
-        if self.redis_lost or len(self.held) >= self.prefetch:
+        if self.redis_lost or self.in_progress() >= self.prefetch:
             return None
         assert self.keys is not None
         try:
@@ -223,7 +232,7 @@ class WorkerScheduler(Scheduler):
         self.server.set(self.keys.alive(self.worker), "1", px=max(1, int(self.timeout * 1000)))
 
     async def _ticking(self) -> None:
-        interval = max(0.2, min(1.0, self.timeout / 3))
+        interval = max(0.1, min(0.5, self.timeout / 3))
         while not self.redis_lost:
             await asyncio.sleep(interval)
             try:

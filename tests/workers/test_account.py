@@ -7,6 +7,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
+import pytest
 import redis
 from scrapy import Request, Spider
 from scrapy.http import TextResponse
@@ -17,6 +18,8 @@ from pixivcrawl.auth import TokenManager
 from pixivcrawl.workers.pace import SharedApiPace
 from pixivcrawl.workers.tokens import SharedTokens
 from tests.workers.conftest import redis_values
+
+pytestmark = pytest.mark.redis
 
 API = "http://api.test"
 INTERVAL = 0.05

@@ -17,7 +17,7 @@ from pixivcrawl.workers.tokens import unseal
 from tests.crawl import RunningSandbox, file_hashes
 from tests.workers.conftest import crawl_runs, pg_snapshot, redis_values, start_worker, worker_settings
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 ARGS = {"date": "2026-10-26..2026-10-30"}  # 5 rankings of 40 works: 10 listing pages, ~200 illusts
 API_DELAY = 0.1  # one worker's API pace: 10 calls a second
@@ -48,7 +48,8 @@ def reference(sandbox: RunningSandbox, tmp_path: Path, make_pg_url: Any) -> dict
         assert process.wait(TIMEOUT) == 0, (tmp_path / "reference.log").read_text()[-3000:]
         stats = sandbox.stats()
         assert stats["rate_limited"] == 0
-        _reference.update(rows=pg_snapshot(url), files=file_hashes(root / "files"), images=stats["image_requests"])
+        _reference.update(rows=pg_snapshot(url), files=file_hashes(root / "files"), images=stats["image_requests"],
+                          api=stats["by_route"])
         assert _reference["rows"]["illusts"] and len(_reference["files"]) > 100
     sandbox.reset_stats()
     return _reference
@@ -145,3 +146,30 @@ def test_a_worker_killed_midway_loses_nothing(
     assert runs[victim.pid]["status"] == "lost"
     assert len(runs) == 3 + reruns
     assert world.stats()["rate_limited"] == 0
+
+
+def test_a_stopped_crawl_resumes_where_it_stopped(
+    world: RunningSandbox, tmp_path: Path, make_pg_url: Any, redis_url: str
+) -> None:
+    ref = reference(world, tmp_path, make_pg_url)
+    url, root = make_pg_url(), tmp_path / "workers"
+    [worker] = run_workers(world, root, url, redis_url, tmp_path, n=1)
+    deadline = time.monotonic() + TIMEOUT
+    while len([p for p in (root / "files").rglob("*") if p.is_file()]) < 0.3 * len(ref["files"]):
+        assert time.monotonic() < deadline and worker.poll() is None, "the crawl ended before 30%"
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGINT)
+    assert worker.wait(60) == 1  # interrupted
+    client = redis.Redis.from_url(redis_url)
+    queued = [key for key in client.scan_iter() if key.endswith(b":requests")]
+    assert queued and client.zcard(queued[0]) > 0
+    assert not [key for key in client.scan_iter() if b":held:" in key or b":alive:" in key]
+
+    wait_all(run_workers(world, root, url, redis_url, tmp_path, n=2, name="resume"), tmp_path, name="resume")
+    assert pg_snapshot(url) == ref["rows"]
+    assert file_hashes(root / "files") == ref["files"]
+    # Resumed, not started over: the listing pages done before the stop were not asked for again.
+    stats = world.stats()
+    # (Only what the stopped worker held, at most PIXIV_WORKERS_PREFETCH requests, is done twice.)
+    assert stats["by_route"]["/v1/illust/ranking"] <= ref["api"]["/v1/illust/ranking"] + WORKER["PIXIV_WORKERS_PREFETCH"]
+    assert [r["status"] for r in crawl_runs(url)] == ["interrupted", "finished", "finished"]

@@ -64,6 +64,7 @@ def own_redis(tmp_path: Path) -> Any:
 
 
 @pytest.mark.slow
+@pytest.mark.redis
 def test_redis_gone_midway_stops_the_worker_cleanly(own_redis: Any, make_sandbox: Any, tmp_path: Path) -> None:
     server, url = own_redis
     sandbox = make_sandbox(ranking_size=60, latency_image=30.0)
