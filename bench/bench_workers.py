@@ -12,13 +12,14 @@ The point: how close to linear image throughput scales with workers, while
 the API pace stays shared (here unpaced, so only the Redis round trip per call).
 On a 2-core machine the workers compete for CPU with each other and the sandbox.
 
-    python bench/bench_workers.py [--works 300] [--redis redis://127.0.0.1:6379/9]
+    python bench/bench_workers.py [--works 300] [--image-latency 200] [--redis redis://127.0.0.1:6379/9]
                                   [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench import _harness as h  # noqa: E402
 
-KNOBS = {"latency_image": 200.0, "image_width": 256, "image_height": 256, "image_bytes_min": 20_000}
+KNOBS = {"image_width": 256, "image_height": 256, "image_bytes_min": 20_000}
 
 
 def run(n: int | None, sandbox: h.SandboxProcess, work: Path, database_url: str, redis_url: str,
@@ -64,20 +65,25 @@ def run(n: int | None, sandbox: h.SandboxProcess, work: Path, database_url: str,
         with (root / f"worker{i}.log").open("wb") as log:
             procs.append(subprocess.Popen(h.crawl_args("ranking", spider_args, settings), cwd=h.REPO,
                                           stdout=log, stderr=subprocess.STDOUT))
-    codes = [p.wait() for p in procs]
+    codes, cpu = [], 0.0
+    for p in procs:
+        _, status, usage = os.wait4(p.pid, 0)
+        codes.append(os.waitstatus_to_exitcode(status))
+        cpu += usage.ru_utime + usage.ru_stime
     wall = time.perf_counter() - started
     stats = sandbox.stats()
     files, size = h.files_in(root / "files")
     with server.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     server.dispose()
-    return {"ok": all(c == 0 for c in codes), "wall": wall, "files": files, "mb": size / 1e6,
+    return {"ok": all(c == 0 for c in codes), "wall": wall, "cpu": cpu, "files": files, "mb": size / 1e6,
             "images": stats["image_requests"], "api": stats["requests_total"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--works", type=int, default=300)
+    parser.add_argument("--image-latency", type=float, default=200.0, help="ms the sandbox adds to each image request")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="a Redis database this bench may empty")
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     opts = parser.parse_args()
@@ -89,10 +95,10 @@ def main() -> None:
     last = dt.date.fromisoformat(h.LAST_DATE)
     spider_args = {"date": f"{last - dt.timedelta(days=days - 1)}..{last}"}
     print(f"Workers: `ranking -a date={spider_args['date']}` ({days} x {size} works) with every original; "
-          f"sandbox image latency {KNOBS['latency_image']:.0f} ms, ~{KNOBS['image_bytes_min'] // 1000} KB per image; "
+          f"sandbox image latency {opts.image_latency:.0f} ms, ~{KNOBS['image_bytes_min'] // 1000} KB per image; "
           f"unpaced. {h.machine()}")
     rows = []
-    with h.SandboxProcess(ranking_size=size, **KNOBS) as sandbox, h.workdir() as work:
+    with h.SandboxProcess(ranking_size=size, latency_image=opts.image_latency, **KNOBS) as sandbox, h.workdir() as work:
         base = reference_images = None
         for n in (None, 1, 2, 3):
             r = run(n, sandbox, work, opts.database_url, opts.redis, spider_args)
@@ -100,10 +106,11 @@ def main() -> None:
                 base, reference_images = r["wall"], r["images"]
             once = "yes" if r["images"] == reference_images else f"no ({r['images']} vs {reference_images} requests)"
             label = "one process (no Redis)" if n is None else f"{n} worker{'s' if n > 1 else ''}"
-            rows.append([label, "ok" if r["ok"] else "FAILED", f"{r['wall']:.1f}", f"{r['files'] / r['wall']:.1f}",
+            rows.append([label, "ok" if r["ok"] else "FAILED", f"{r['wall']:.1f}", f"{r['cpu']:.1f}",
+                         f"{r['files'] / r['wall']:.1f}",
                          r["files"], r["api"], once, h.ratio(base, r["wall"])])
         redis.Redis.from_url(opts.redis).flushdb()
-    h.print_table("Wall time by number of workers", ["crawl", "status", "wall s", "files/s", "files",
+    h.print_table("Wall time by number of workers", ["crawl", "status", "wall s", "CPU s (all workers)", "files/s", "files",
                                                      "API requests", "each file once", "speed-up vs one process"], rows)
 
 
