@@ -142,9 +142,9 @@ PIXIV_UGOIRA_MAX_PIXELS = 350_000_000
 PIXIV_REDIS_URL = ""
 # The crawl's shared id (Redis keys, crawl_runs.crawl_id); empty: the spider and a hash of its arguments.
 PIXIV_CRAWL_ID = ""
-# Responses from the shared queue one worker works on at once (with their items and
-# files); low, so work spreads over the workers: a page of 30 works keeps the image slot busy.
-PIXIV_WORKERS_PREFETCH = 2
+# The most responses from the shared queue one worker works on at once (with their items
+# and files); it takes no more while its image slot is full, so work spreads over the workers.
+PIXIV_WORKERS_PREFETCH = 8
 # Once the queue is empty and no worker is busy, wait this long before stopping (seconds).
 PIXIV_WORKERS_IDLE_TIMEOUT = 5.0
 # A worker silent this long is dead: its requests and file claims are taken over (seconds).

@@ -32,6 +32,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
+from pixivcrawl import api
 from pixivcrawl.workers.keys import REDIS_DOWN, CrawlKeys, crawl_id, masked, redis_url
 
 if TYPE_CHECKING:
@@ -191,8 +192,22 @@ class WorkerScheduler(Scheduler):
         slot = getattr(self.crawler.engine, "_slot", None) if self.crawler and self.crawler.engine else None
         return sum(1 for request in self.held if slot is None or request in slot.inprogress)
 
+    def has_capacity(self) -> bool:
+        """Whether to take another request from the shared queue: yes while idle; else only
+        below PIXIV_WORKERS_PREFETCH and while the image slot has room, so a worker busy with
+        one page's files leaves the next page to a worker that is free."""
+        held = self.in_progress()
+        if held == 0:
+            return True
+        if held >= self.prefetch:
+            return False
+        downloader = getattr(self.crawler.engine, "downloader", None) if self.crawler else None
+        images = downloader.slots.get(api.IMAGE_SLOT) if downloader is not None else None
+        # ``active``: queued and transferring (Scrapy 2.19 can transfer more than ``concurrency`` at once).
+        return images is None or len(images.active) < images.concurrency
+
     def next_request(self) -> Request | None:
-        if self.redis_lost or self.in_progress() >= self.prefetch:
+        if self.redis_lost or not self.has_capacity():
             return None
         assert self.keys is not None
         try:
