@@ -19,10 +19,11 @@ from tests.workers.conftest import crawl_runs, pg_snapshot, redis_values, start_
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
-ARGS = {"date": "2026-10-26..2026-10-30"}  # 5 rankings of 40 works: 10 listing pages, ~200 illusts
+#: 80 illust details: API calls that do not wait for each other, so three workers could send three times one's pace.
+ARGS = {"illust_id": ",".join(str(120_000_000 + 7 * n) for n in range(80))}
 API_DELAY = 0.1  # one worker's API pace: 10 calls a second
 #: The sandbox refuses more than one worker's pace (with a little slack for timing) per 2 s window.
-WORLD = {"ranking_size": 40, "rate_limit": int(2 / API_DELAY) + 2, "rate_limit_window": 2.0,
+WORLD = {"rate_limit": int(2 / API_DELAY) + 2, "rate_limit_window": 2.0,
          "rate_limit_style": "429", "latency_image": 20.0}
 SLOTS = {"pixiv-api": {"concurrency": 1, "delay": API_DELAY}, "pixiv-images": {"concurrency": 4, "delay": 0}}
 WORKER = {"DOWNLOAD_SLOTS": SLOTS, "PIXIV_WORKERS_TIMEOUT": 3, "PIXIV_WORKERS_IDLE_TIMEOUT": 1,
@@ -43,7 +44,7 @@ def reference(sandbox: RunningSandbox, tmp_path: Path, make_pg_url: Any) -> dict
         sandbox.reset_stats()
         url = make_pg_url()
         root = tmp_path / "reference"
-        process = start_worker("ranking", ARGS, worker_settings(sandbox, root, url, DOWNLOAD_SLOTS=SLOTS),
+        process = start_worker("illust", ARGS, worker_settings(sandbox, root, url, DOWNLOAD_SLOTS=SLOTS),
                                tmp_path / "reference.log")
         assert process.wait(TIMEOUT) == 0, (tmp_path / "reference.log").read_text()[-3000:]
         stats = sandbox.stats()
@@ -58,7 +59,7 @@ def reference(sandbox: RunningSandbox, tmp_path: Path, make_pg_url: Any) -> dict
 def run_workers(sandbox: RunningSandbox, root: Path, url: str, redis_url: str, logs: Path, n: int = 3,
                 name: str = "worker") -> list[subprocess.Popen[bytes]]:
     settings = worker_settings(sandbox, root, url, PIXIV_REDIS_URL=redis_url, **WORKER)
-    return [start_worker("ranking", ARGS, settings, logs / f"{name}{i}.log") for i in range(n)]
+    return [start_worker("illust", ARGS, settings, logs / f"{name}{i}.log") for i in range(n)]
 
 
 def wait_all(workers: list[subprocess.Popen[bytes]], logs: Path, *, watch: redis.Redis | None = None,
@@ -100,7 +101,7 @@ def test_three_workers_make_the_one_process_archive_within_one_budget(
     # Every worker worked, each has its own run row, and they share the crawl id.
     runs = crawl_runs(url)
     assert len(runs) == 3 and {r["status"] for r in runs} == {"finished"}
-    assert len({r["crawl_id"] for r in runs}) == 1 and runs[0]["crawl_id"].startswith("ranking-")
+    assert len({r["crawl_id"] for r in runs}) == 1 and runs[0]["crawl_id"].startswith("illust-")
     assert sum(1 for r in runs if r["counts"]["files_downloaded"]) >= 2, "the files were not shared out"
 
     # Redis held the queue while the crawl ran, then only the account's sealed token and pace.
@@ -169,8 +170,8 @@ def test_a_stopped_crawl_resumes_where_it_stopped(
     wait_all(run_workers(world, root, url, redis_url, tmp_path, n=2, name="resume"), tmp_path, name="resume")
     assert pg_snapshot(url) == ref["rows"]
     assert file_hashes(root / "files") == ref["files"]
-    # Resumed, not started over: the listing pages done before the stop were not asked for again.
+    # Resumed, not started over: the details done before the stop were not asked for again
+    # (only what the stopped worker held, at most PIXIV_WORKERS_PREFETCH requests, is asked twice).
     stats = world.stats()
-    # (Only what the stopped worker held, at most PIXIV_WORKERS_PREFETCH requests, is done twice.)
-    assert stats["by_route"]["/v1/illust/ranking"] <= ref["api"]["/v1/illust/ranking"] + WORKER["PIXIV_WORKERS_PREFETCH"]
+    assert stats["by_route"]["/v1/illust/detail"] <= ref["api"]["/v1/illust/detail"] + WORKER["PIXIV_WORKERS_PREFETCH"]
     assert [r["status"] for r in crawl_runs(url)] == ["interrupted", "finished", "finished"]
