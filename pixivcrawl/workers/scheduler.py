@@ -151,8 +151,13 @@ class WorkerScheduler(Scheduler):
                 self._delete_crawl()
                 logger.info("Crawl %s is done: its Redis keys are deleted", keys.crawl)
                 return
-            # Stopped before the crawl ended: what this worker held goes back for the others or the next run.
-            if self.held:
+            # Stopped before the crawl ended. The engine finished what was in progress and the
+            # pipelines wrote their rows before the scheduler closes: what is still unfinished
+            # (nothing, after a graceful stop) goes back for the others or the next run.
+            finished = [entry for request, entry in self.held.items() if self.in_progress_of(request) is False]
+            if finished:
+                self.server.zrem(keys.held(self.worker), *finished)
+            if len(finished) < len(self.held):
                 self.server.zunionstore(keys.requests, [keys.requests, keys.held(self.worker)], aggregate="MIN")
             self.server.delete(keys.held(self.worker), keys.alive(self.worker))
             self.server.hdel(keys.workers, self.worker)
@@ -187,10 +192,14 @@ class WorkerScheduler(Scheduler):
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def in_progress_of(self, request: Request) -> bool | None:
+        """Whether the engine still works on ``request`` (None: the engine is not known)."""
+        slot = getattr(self.crawler.engine, "_slot", None) if self.crawler else None
+        return None if slot is None else request in slot.inprogress
+
     def in_progress(self) -> int:
         """Held requests the engine has not finished (those finished leave Redis at the next tick)."""
-        slot = getattr(self.crawler.engine, "_slot", None) if self.crawler and self.crawler.engine else None
-        return sum(1 for request in self.held if slot is None or request in slot.inprogress)
+        return sum(1 for request in self.held if self.in_progress_of(request) is not False)
 
     def has_capacity(self) -> bool:
         """Whether to take another request from the shared queue: yes while idle; else only
@@ -265,11 +274,7 @@ class WorkerScheduler(Scheduler):
 
     async def _settle(self) -> None:
         """Remove from the held set the requests that are done, once their rows are written."""
-        engine = self.crawler.engine if self.crawler else None
-        slot = getattr(engine, "_slot", None)
-        if slot is None or not self.held:
-            return
-        finished = [request for request in self.held if request not in slot.inprogress]
+        finished = [request for request in self.held if self.in_progress_of(request) is False]
         if not finished:
             return
         await self._flush_pipelines()
