@@ -1,9 +1,14 @@
 """Admin routes (no auth, not counted): /__stats, /__stats/reset, /__clock."""
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
 from .api import json_response, state
+
+#: The most POST /__clock may move the world clock at once, either way (about 100 years).
+MAX_CLOCK_STEP = 100 * 365 * 86400
 
 
 async def get_stats(request: web.Request) -> web.Response:
@@ -19,8 +24,23 @@ async def clock(request: web.Request) -> web.Response:
     """POST /__clock?advance=SECONDS moves the world clock (view/bookmark counts grow); GET reads it."""
     world = state(request).world
     if request.method == "POST":
-        world.clock_advance += int(float(request.query.get("advance", "0")))
+        raw = request.query.get("advance", "0")
+        try:
+            step = float(raw)
+        except ValueError:
+            step = math.nan
+        if not math.isfinite(step) or abs(step) > MAX_CLOCK_STEP:
+            return bad_request(f"advance={raw!r}: expected seconds, a number between "
+                               f"-{MAX_CLOCK_STEP} and {MAX_CLOCK_STEP}")
+        if not -world.epoch <= world.clock_advance + int(step) <= MAX_CLOCK_STEP:
+            return bad_request(f"advance={raw!r} would move the clock out of range; POST /__clock?advance=-N to go back")
+        world.clock_advance += int(step)
     return json_response({"now": world.iso(world.now()), "advance": world.clock_advance})
+
+
+def bad_request(message: str) -> web.Response:
+    """An admin call with bad input: 400 and what to send instead; nothing changes."""
+    return json_response({"error": message}, 400)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -18,7 +18,7 @@ import redis.asyncio
 from pixivcrawl import api
 from pixivcrawl.auth import resolve_refresh_token
 from pixivcrawl.exceptions import AuthError
-from pixivcrawl.middlewares.auth import netloc
+from pixivcrawl.hosts import HostPolicy
 from pixivcrawl.middlewares.errors import is_rate_limit, retry_after
 from pixivcrawl.workers.keys import REDIS_DOWN, REDIS_PARAMS, AccountKeys, account_id, redis_url
 
@@ -62,11 +62,11 @@ class SharedApiPace:
     account is named by a keyed hash of its refresh token, never the token.
     """
 
-    def __init__(self, crawler: Crawler, *, url: str, api_url: str, interval: float, backoff: float,
+    def __init__(self, crawler: Crawler, *, url: str, hosts: HostPolicy, interval: float, backoff: float,
                  backoff_max: float, refresh_token: str, token_file: str) -> None:
         self.crawler = crawler
         self.client = redis.asyncio.Redis.from_url(url, **REDIS_PARAMS)
-        self.api_host = netloc(api_url)
+        self.hosts = hosts
         self.interval_ms = max(0, int(interval * 1000))
         self.backoff = backoff
         self.backoff_max = backoff_max
@@ -86,7 +86,7 @@ class SharedApiPace:
         return cls(
             crawler,
             url=redis_url(s),
-            api_url=s["PIXIV_API_URL"],
+            hosts=HostPolicy.from_settings(s),
             interval=float(slot.get("delay", s.getfloat("DOWNLOAD_DELAY"))),
             backoff=s.getfloat("PIXIV_RATE_LIMIT_BACKOFF"),
             backoff_max=s.getfloat("PIXIV_RATE_LIMIT_BACKOFF_MAX"),
@@ -95,7 +95,7 @@ class SharedApiPace:
         )
 
     def is_api(self, request: Request) -> bool:
-        return netloc(request.url) == self.api_host and not request.meta.get("pixiv_auth_request")
+        return not request.meta.get("pixiv_auth_request") and self.hosts.is_api(request.url)
 
     async def process_request(self, request: Request) -> None:
         if not self.is_api(request):

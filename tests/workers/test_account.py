@@ -21,7 +21,7 @@ from tests.workers.conftest import redis_values
 
 pytestmark = pytest.mark.redis
 
-API = "http://api.test"
+API = "https://api.test"
 INTERVAL = 0.05
 
 
@@ -52,7 +52,7 @@ async def test_three_workers_share_one_api_pace(redis_url: str) -> None:
     assert sent[-1] - sent[0] >= 14 * INTERVAL - 0.02
     # Images are not paced: an image request passes at once.
     started = time.monotonic()
-    await workers[0].process_request(Request("http://i.test/img/1.png"))
+    await workers[0].process_request(Request("https://i.test/img/1.png"))
     assert time.monotonic() - started < INTERVAL / 2
     # No token and no clear account name in Redis.
     values = redis_values(redis.Redis.from_url(redis_url))

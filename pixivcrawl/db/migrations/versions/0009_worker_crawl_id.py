@@ -1,7 +1,7 @@
 """crawl_runs.crawl_id: the crawl a worker's run belongs to.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0006
 
 With PIXIV_REDIS_URL set, many workers run one crawl; each writes its own
 crawl_runs row (host, pid, heartbeat) and they share this id, which also names
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
