@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from pixivcrawl.db.engine import mask_url
 from pixivcrawl.exceptions import ArgumentError
 
 if TYPE_CHECKING:
@@ -124,14 +125,7 @@ def redis_url(settings: BaseSettings) -> str:
 
 def masked(url: str) -> str:
     """The Redis URL without its password, for messages."""
-    from urllib.parse import urlsplit  # noqa: PLC0415
-
-    parts = urlsplit(url)
-    if parts.password:
-        host = parts.hostname or ""
-        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return parts._replace(netloc=netloc).geturl()
-    return url
+    return mask_url(url)
 
 
 def connect(url: str) -> redis.Redis:

@@ -97,3 +97,10 @@ def test_redis_gone_midway_stops_the_worker_cleanly(own_redis: Any, make_sandbox
     assert not [p for p in (root / "files").rglob("*") if p.is_file() and ".tmp" in p.name]
     runs = crawl_runs(db_url)
     assert [(r["status"], r["finish_reason"]) for r in runs] == [("failed", "redis_unavailable")]
+
+
+def test_a_bad_redis_url_is_a_bad_setting(tmp_path: Path) -> None:
+    result = scrapy_command("crawl", "ranking", "-s", "PIXIV_REDIS_URL=http://127.0.0.1/5", "-s", "PIXIV_REFRESH_TOKEN=x",
+                            "-s", f"PIXIV_DATABASE_URL=sqlite:///{tmp_path / 'pixiv.db'}", cwd=REPO)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("pixivcrawl: bad PIXIV_REDIS_URL 'http://127.0.0.1/5'"), result.stderr
