@@ -13,6 +13,7 @@ gave up is taken over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import TYPE_CHECKING, Any, Self
@@ -140,10 +141,8 @@ class ClaimingMixin:
                 await self._release(path)
             raise
         if path:
-            try:
+            with contextlib.suppress(*REDIS_DOWN):
                 await self.claims.done(path, dict(result))
-            except REDIS_DOWN:
-                pass
         return result  # type: ignore[no-any-return]
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Failure:
@@ -152,10 +151,8 @@ class ClaimingMixin:
         return super().media_failed(failure, request, info)  # type: ignore[misc, no-any-return]
 
     async def _release(self, path: str) -> None:
-        try:
+        with contextlib.suppress(*REDIS_DOWN):
             await self.claims.release(path)
-        except REDIS_DOWN:
-            pass
 
 
 class ClaimedFilesPipeline(ClaimingMixin, PixivFilesPipeline):
