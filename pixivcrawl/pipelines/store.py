@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import sqlalchemy as sa
 from scrapy.exceptions import CloseSpider
 
-from pixivcrawl.db.engine import create_engine, mask_url, upgrade
+from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
+from pixivcrawl.db.events import Changes, find_changes
 from pixivcrawl.db.rows import Rows, builder_for, merge_rows, rows_for
+from pixivcrawl.db.schema import TABLES
 from pixivcrawl.db.upsert import Writer
 
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 STATS_PREFIX = "pixivcrawl/db"
+#: Set by the crawl_runs recorder: the run the batches' work_events belong to.
+RUN_ID_STAT = "pixivcrawl/run/id"
 
 
 def describe_error(exc: BaseException, url: str | sa.URL) -> str:
@@ -137,7 +141,7 @@ class StorePipeline:
 
     async def _write(self, batch: list[tuple[Any, dt.datetime]]) -> None:
         try:
-            written = await self._run(self._write_sync, batch)
+            written, changes = await self._run(self._write_sync, batch, self.stats.get_value(RUN_ID_STAT))
         except Exception:
             logger.error("Lost a batch of %s items: writing it to the database failed", len(batch), exc_info=True)
             self.stats.inc_value(f"{STATS_PREFIX}/flush_errors")
@@ -147,14 +151,28 @@ class StorePipeline:
         self.stats.inc_value(f"{STATS_PREFIX}/items_stored", len(batch))
         for table, count in written.items():
             self.stats.inc_value(f"{STATS_PREFIX}/rows_upserted/{table}", count)
+        self._count_changes(changes)
 
-    def _write_sync(self, batch: list[tuple[Any, dt.datetime]]) -> dict[str, int]:
+    def _write_sync(self, batch: list[tuple[Any, dt.datetime]], run_id: int | None) -> tuple[dict[str, int], Changes]:
         rows: Rows = {}
         for item, seen_at in batch:
             merge_rows(rows, rows_for(item, seen_at))
         assert self.engine is not None
-        with self.engine.begin() as connection:
-            return self.writer.write(connection, rows)
+        with begin_write(self.engine) as connection:
+            changes = find_changes(connection, rows, dt.datetime.now(dt.UTC))
+            written = self.writer.write(connection, rows)
+            if changes.events:
+                connection.execute(TABLES["work_events"].insert(), [{**e, "run_id": run_id} for e in changes.events])
+            return written, changes
+
+    def _count_changes(self, changes: Changes) -> None:
+        """The stats a run's report reads: new works and users, changed works, events by kind."""
+        counts = changes.count()
+        for event, count in counts.items():
+            self.stats.inc_value(f"pixivcrawl/events/{event}", count)
+        self.stats.inc_value("pixivcrawl/works/new", counts["new"])
+        self.stats.inc_value("pixivcrawl/works/changed", changes.changed_works())
+        self.stats.inc_value("pixivcrawl/users/new", changes.new_users)
 
     async def close_spider(self) -> None:
         if self._timer is not None:

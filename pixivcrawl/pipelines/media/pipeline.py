@@ -307,6 +307,7 @@ class PixivFilesPipeline(FilesPipeline):
         result = await super().media_downloaded(response, request, info, item=item)
         self.inc(f"files/stored/{request.meta['pixiv_file']}")
         facts = _facts_dict(request.meta.pop("pixiv_facts"))
+        self.crawler.stats.inc_value("pixivcrawl/files/bytes", facts["size"])  # bytes written this crawl
         return {**result, **facts, **request.meta.pop("pixiv_extra", {})}  # type: ignore[typeddict-item]
 
     async def file_downloaded(
