@@ -156,13 +156,13 @@ UNSTABLE_COLUMNS = {"zip_sha256"}
 
 
 def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows, sorted, without the run's own bookkeeping (crawl_runs, *_at times)."""
+    """Every table's rows, sorted, without the runs' own bookkeeping (crawl_runs, work_events, *_at times)."""
     with sqlite3.connect(db_path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         out = {}
         for table in tables:
             # FTS shadow tables depend on insertion order, not on content.
-            if table in {"crawl_runs", "alembic_version"} or table.startswith("sqlite_") or "_fts" in table:
+            if table in {"crawl_runs", "work_events", "alembic_version"} or table.startswith("sqlite_") or "_fts" in table:
                 continue
             columns = [r[1] for r in db.execute(f"PRAGMA table_info('{table}')")
                        if not r[1].endswith("_at") and r[1] not in UNSTABLE_COLUMNS]
