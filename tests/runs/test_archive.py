@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.utils.defer import deferred_f_from_coro_f
 
-from tests.crawl import REPO, RunningSandbox, scrapy_command
+from tests.crawl import REPO, Archive, RunningSandbox, crawl, scrapy_command
 
 DAY = 86400
 #: A small world whose artists publish a few works a day as the clock moves.
@@ -157,3 +158,118 @@ def test_three_nights_record_what_was_new_and_what_changed(make_sandbox, tmp_pat
     assert reports[2]["new_works"] == 20 and reports[1]["events"]["hidden"] == 1
     table = scrapy_command("runs", "--last", "2", "-s", f"PIXIV_DATABASE_URL=sqlite:///{tmp_path / 'pixiv.db'}", cwd=REPO)
     assert len(table.stdout.splitlines()) == 2 and "artists: finished" in table.stdout.splitlines()[0]
+
+
+def crawl_args(sandbox: RunningSandbox, root: Path, **settings: str) -> list[str]:
+    values = {
+        "PIXIV_API_URL": sandbox.server.api_url,
+        "PIXIV_AUTH_URL": sandbox.server.auth_url,
+        "PIXIV_IMAGE_HOSTS": sandbox.server.image_host,
+        "PIXIV_DATABASE_URL": f"sqlite:///{root / 'pixiv.db'}",
+        "FILES_STORE": str(root / "files"),
+        "PIXIV_TOKEN_FILE": str(root / "no-token.json"),
+        "PIXIV_DB_FLUSH_INTERVAL": "0.1",
+        "PIXIV_DB_BATCH_SIZE": "5",
+        **settings,
+    }
+    return [arg for name, value in values.items() for arg in ("-s", f"{name}={value}")]
+
+
+def crawl_process(sandbox: RunningSandbox, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"}
+    env.update(SCRAPY_SETTINGS_MODULE="pixivcrawl.settings", PIXIV_REFRESH_TOKEN=sandbox.config.refresh_token)
+    return subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", *args], cwd=REPO, env=env,  # noqa: S603
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_two_crawls_on_one_new_sqlite_archive_both_finish(make_sandbox, tmp_path: Path) -> None:
+    sandbox = make_sandbox(**WORLD)
+    common = crawl_args(sandbox, tmp_path, PIXIV_DOWNLOAD_FILES="false")
+    both = [
+        crawl_process(sandbox, "ranking", "-a", "date=2026-10-30", "-a", "pages=2", *common),
+        crawl_process(sandbox, "user", "-a", f"user_id={ARTISTS[0]}", "-a", "pages=2", *common),
+    ]
+    outcomes = [(p.wait(timeout=180), p.communicate()[1]) for p in both]
+    for code, err in outcomes:
+        assert code == 0, err[-3000:]
+        assert "database is locked" not in err and "already exists" not in err
+    ranked = {r[0] for r in query(tmp_path, "SELECT illust_id FROM rankings WHERE date = '2026-10-30'")}
+    assert ranked == set(sandbox.server.world.ranking("day", "2026-10-30")[:20])
+    theirs = set(sandbox.server.world.user_illust_ids(ARTISTS[0], "illust")[:20])
+    assert theirs <= {r[0] for r in query(tmp_path, "SELECT id FROM illusts")}
+    assert query(tmp_path, "SELECT spider, status FROM crawl_runs ORDER BY spider") == [("ranking", "finished"), ("user", "finished")]
+
+
+def daily_artist(world: Any) -> int:
+    """A user of the world who publishes works on each of the next two days."""
+    for user_id in range(1, 200):
+        pages = []
+        for day in range(3):
+            world.clock_advance += day * DAY
+            pages.append(set(world.user_illust_ids(user_id, "illust")[:10]))
+            world.clock_advance -= day * DAY
+        if pages[1] - pages[0] and pages[2] - pages[1]:
+            return user_id
+    raise AssertionError("no artist publishes every day in this world")
+
+
+@pytest.mark.slow
+@deferred_f_from_coro_f
+async def test_a_fixed_jobdir_archives_each_nights_new_works(make_sandbox, tmp_path: Path) -> None:
+    """The JOBDIR trap: a finished crawl's seen requests must not drop the next night's start requests."""
+    sandbox = make_sandbox(**WORLD)
+    world = sandbox.server.world
+    artist = daily_artist(world)
+    store = Archive(tmp_path)
+    settings = {"JOBDIR": str(tmp_path / "job"), "PIXIV_INCREMENTAL": True, "PIXIV_DOWNLOAD_FILES": False}
+    archived: set[int] = set()
+    for night in (1, 2, 3):
+        listed = set(world.user_illust_ids(artist, "illust")[:10])
+        crawler = await crawl("user", sandbox, store, settings=settings, user_id=str(artist), pages="1")
+        assert crawler.stats.get_value("finish_reason") == "finished"
+        stored = {r[0] for r in store.query("SELECT id FROM illusts WHERE user_id = ?", artist)}
+        assert listed <= stored, f"night {night}: new works missing"
+        if night > 1:
+            assert listed - archived, "the sandbox published nothing new"
+        archived |= listed
+        sandbox.server.advance_clock(DAY)
+    assert store.query("SELECT count(*) FROM crawl_runs WHERE status = 'finished'") == [(3,)]
+
+
+@pytest.mark.slow
+def test_due_runs_only_what_is_due(make_sandbox, tmp_path: Path) -> None:
+    sandbox = make_sandbox(**WORLD)
+    jobs = "".join(
+        f'\n[[job]]\nname = "{name}"\nspider = "illust"\nargs = {{ illust_id = "{illust_id}" }}\n{schedule}\n'
+        for name, illust_id, schedule in (
+            ("yearly", 120_100_001, 'schedule = "0 0 1 1 *"'),  # ran an hour ago: not due till January
+            ("minutely", 120_100_002, 'schedule = "* * * * *"\ntimezone = "UTC"'),  # ran an hour ago: due
+            ("new", 120_100_003, 'schedule = "0 3 * * *"'),  # never ran: due
+            ("by-hand", 120_100_004, ""),  # no schedule: never by --due
+        )
+    )
+    plan = write_plan(sandbox, tmp_path, jobs)
+    first = archive(sandbox, plan, "--job", "yearly")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert archive(sandbox, plan, "--job", "minutely").returncode == 0
+    with sqlite3.connect(tmp_path / "pixiv.db") as db:
+        db.execute("UPDATE crawl_runs SET started_at = datetime(started_at, '-1 hour')")
+    if time.strftime("%m-%d %H", time.gmtime(time.time() + 9 * 3600)) == "01-01 00":
+        pytest.skip("the yearly schedule fires in this very hour")
+
+    dry = archive(sandbox, plan, "--due", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    assert lines[0].startswith("yearly: would not run (not due until 20") and lines[0].endswith("-01-01 00:00 JST)")
+    assert lines[1].startswith("minutely: would run (due since ")
+    assert lines[2].startswith("  python -m scrapy crawl illust -a illust_id=120100002 ")
+    assert "PIXIV_RUN_JOB=minutely" in lines[2] and "PIXIV_INCREMENTAL=true" in lines[2]
+    assert lines[3] == "new: would run (never finished a run)"
+    assert lines[5] == "by-hand: would not run (no schedule (runs without --due only))"
+    assert query(tmp_path, "SELECT count(*) FROM crawl_runs") == [(2,)]
+
+    done = archive(sandbox, plan, "--due")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert query(tmp_path, "SELECT job FROM crawl_runs ORDER BY id") == [("yearly",), ("minutely",), ("minutely",), ("new",)]
+    assert "yearly: not run: not due until" in done.stdout and "by-hand: not run: no schedule" in done.stdout
