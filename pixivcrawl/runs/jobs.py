@@ -83,8 +83,8 @@ class JobRun:
             "job": self.job.name, "spider": self.job.spider, "status": "failed",
             "started_at": started.isoformat(), "duration_s": round(time.monotonic() - clock, 1),
         }
-        if exit_code != 0 and report["status"] in OK_STATUSES:
-            report["status"] = "failed"
+        if exit_code != 0 and report["status"] not in ("interrupted", "failed"):
+            report["status"] = "failed"  # e.g. killed: its row says running until the next crawl marks it lost
         report.update(exit_code=exit_code, log_file=str(log_file), ok=exit_code == 0 and report["status"] in OK_STATUSES)
         remove_old_logs(log_file.parent, self.plan.log_retention_days)
         return report

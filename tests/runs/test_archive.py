@@ -273,3 +273,130 @@ def test_due_runs_only_what_is_due(make_sandbox, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert query(tmp_path, "SELECT job FROM crawl_runs ORDER BY id") == [("yearly",), ("minutely",), ("minutely",), ("new",)]
     assert "yearly: not run: not due until" in done.stdout and "by-hand: not run: no schedule" in done.stdout
+
+
+class Inbox:
+    """A local HTTP server that keeps the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                inbox.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook?token=secret"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def inbox():  # type: ignore[no-untyped-def]
+    server = Inbox()
+    yield server
+    server.close()
+
+
+def notify_script(root: Path, exit_code: int = 0) -> str:
+    """A notify command that appends the report it reads to ``root/notified.jsonl``."""
+    script = root / f"notify-{exit_code}.py"
+    script.write_text(
+        "import sys\n"
+        f"with open({str(root / 'notified.jsonl')!r}, 'a') as out:\n"
+        "    out.write(sys.stdin.read().replace('\\n', ' ') + '\\n')\n"
+        f"sys.exit({exit_code})\n"
+    )
+    return f"{sys.executable} {script}"
+
+
+def notified(root: Path) -> list[dict[str, Any]]:
+    path = root / "notified.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def running_pid(root: Path, job: str, timeout: float = 120) -> int:
+    """The process id of the job's crawl, once it recorded its run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            rows = query(root, "SELECT pid FROM crawl_runs WHERE job = ? AND status = 'running'", job)
+        except sqlite3.OperationalError:
+            rows = []
+        if rows:
+            return rows[0][0]
+        time.sleep(0.1)
+    raise AssertionError(f"job {job} never started")
+
+
+@pytest.mark.slow
+def test_a_killed_job_resumes_at_the_next_run_and_is_never_run_twice(make_sandbox, tmp_path: Path, inbox: Inbox) -> None:
+    sandbox = make_sandbox(**WORLD, latency_api=3000)  # slow enough to still run when cron fires again
+    jobs = f'[[job]]\nname = "artists"\nspider = "user"\nargs = {{ user_id = "{ARTISTS[0]},{ARTISTS[1]}", pages = 5 }}\n'
+    plan = write_plan(sandbox, tmp_path, jobs, notify_command=notify_script(tmp_path), notify_url=inbox.url)
+    first = archive_process(sandbox, plan)
+    crawl_pid = running_pid(tmp_path, "artists")
+
+    # cron fires again while the job runs: the second archive run skips it.
+    second = archive(sandbox, plan)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert f"artists: skipped: already running (process {first.pid} holds " in second.stdout
+    assert query(tmp_path, "SELECT count(*) FROM crawl_runs") == [(1,)]
+
+    os.kill(crawl_pid, signal.SIGKILL)
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 1, err[-2000:]
+    assert "artists: failed" in out and "exit status -9" in out
+    assert out.splitlines()[-1] == "archive: 1 of 1 jobs failed: artists"
+    # The notifier ran once, for the failed run (not for the skipped one).
+    [report] = notified(tmp_path)
+    assert report["ok"] is False and report["failed_jobs"] == ["artists"] and report["jobs"][0]["exit_code"] == -9
+    assert inbox.bodies == [report]
+
+    sandbox.config.latency_api = 0
+    third = archive(sandbox, plan)
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert query(tmp_path, "SELECT status FROM crawl_runs ORDER BY id") == [("lost",), ("finished",)]
+    logs = sorted((tmp_path / "logs" / "artists").iterdir())
+    assert len(logs) == 2 and "killed before it could save its queue" in logs[1].read_text()
+    listed = {i for u in ARTISTS[:2] for i in sandbox.server.world.user_illust_ids(u, "illust")[:30]}
+    assert listed <= {r[0] for r in query(tmp_path, "SELECT id FROM illusts")}
+    assert len(notified(tmp_path)) == 1 and len(inbox.bodies) == 1
+
+
+@pytest.mark.slow
+def test_a_failing_job_fails_the_run_names_the_job_and_notifies_once(make_sandbox, tmp_path: Path, inbox: Inbox) -> None:
+    sandbox = make_sandbox(**WORLD)
+    jobs = (
+        '[[job]]\nname = "broken"\nspider = "illust"\nargs = { illust_id = "120100001" }\n'
+        'settings = { PIXIV_REFRESH_TOKEN = "a-token-pixiv-refuses" }\n'
+        '[[job]]\nname = "good"\nspider = "illust"\nargs = { illust_id = "120100002" }\n'
+    )
+    plan = write_plan(sandbox, tmp_path, jobs, notify_command=notify_script(tmp_path), notify_url=inbox.url)
+    done = archive(sandbox, plan)
+    assert done.returncode == 1
+    assert "good: finished" in done.stdout and "broken: failed" in done.stdout
+    assert done.stdout.splitlines()[-1] == "archive: 1 of 2 jobs failed: broken"
+    [report] = notified(tmp_path)
+    assert inbox.bodies == [report]
+    assert report["failed_jobs"] == ["broken"] and [j["status"] for j in report["jobs"]] == ["failed", "finished"]
+    assert "a-token-pixiv-refuses" not in json.dumps(report) + done.stdout + done.stderr
+    assert query(tmp_path, "SELECT job, status FROM crawl_runs ORDER BY id") == [("broken", "failed"), ("good", "finished")]
+
+    # A notifier that fails is logged and never fails the run.
+    plan = write_plan(sandbox, tmp_path, jobs, notify_command=notify_script(tmp_path, exit_code=3),
+                      notify_url="http://127.0.0.1:9/closed?token=secret", notify_on="always")
+    done = archive(sandbox, plan, "--job", "good")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "exited with status 3" in done.stderr and "Notify URL http://127.0.0.1:9/closed failed" in done.stderr
+    assert "secret" not in done.stderr
+    assert [r["ok"] for r in notified(tmp_path)] == [False, True]
