@@ -119,6 +119,14 @@ async def crawl(spider: type | str, sandbox: RunningSandbox, archive: Archive, *
     return crawler
 
 
+def cli_settings(sandbox: RunningSandbox, archive: Archive, **overrides: Any) -> list[str]:
+    """``-s`` options pointing a ``scrapy crawl`` at ``sandbox`` and ``archive`` (the token comes from the environment)."""
+    values = {**sandbox.settings, **archive.settings, "PIXIV_TOKEN_FILE": str(archive.root / "no-token.json"), **overrides}
+    del values["PIXIV_REFRESH_TOKEN"]
+    return [arg for name, value in values.items()
+            for arg in ("-s", f"{name}={','.join(value) if isinstance(value, list) else value}")]
+
+
 def scrapy_command(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``scrapy <args>`` as a user would, from ``cwd``, with the project's settings."""
     # The developer's own token must not leak into a test run.

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from tests.crawl import REPO, Archive, RunningSandbox, crawl, scrapy_command
+from tests.crawl import REPO, Archive, RunningSandbox, cli_settings, crawl, scrapy_command
 
 DAY = 86400
 #: A small world whose artists publish a few works a day as the clock moves.
@@ -160,21 +160,6 @@ def test_three_nights_record_what_was_new_and_what_changed(make_sandbox, tmp_pat
     assert len(table.stdout.splitlines()) == 2 and "artists: finished" in table.stdout.splitlines()[0]
 
 
-def crawl_args(sandbox: RunningSandbox, root: Path, **settings: str) -> list[str]:
-    values = {
-        "PIXIV_API_URL": sandbox.server.api_url,
-        "PIXIV_AUTH_URL": sandbox.server.auth_url,
-        "PIXIV_IMAGE_HOSTS": sandbox.server.image_host,
-        "PIXIV_DATABASE_URL": f"sqlite:///{root / 'pixiv.db'}",
-        "FILES_STORE": str(root / "files"),
-        "PIXIV_TOKEN_FILE": str(root / "no-token.json"),
-        "PIXIV_DB_FLUSH_INTERVAL": "0.1",
-        "PIXIV_DB_BATCH_SIZE": "5",
-        **settings,
-    }
-    return [arg for name, value in values.items() for arg in ("-s", f"{name}={value}")]
-
-
 def crawl_process(sandbox: RunningSandbox, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"}
     env.update(SCRAPY_SETTINGS_MODULE="pixivcrawl.settings", PIXIV_REFRESH_TOKEN=sandbox.config.refresh_token)
@@ -185,7 +170,8 @@ def crawl_process(sandbox: RunningSandbox, *args: str) -> subprocess.Popen[str]:
 @pytest.mark.slow
 def test_two_crawls_on_one_new_sqlite_archive_both_finish(make_sandbox, tmp_path: Path) -> None:
     sandbox = make_sandbox(**WORLD)
-    common = crawl_args(sandbox, tmp_path, PIXIV_DOWNLOAD_FILES="false")
+    common = cli_settings(sandbox, Archive(tmp_path), PIXIV_DOWNLOAD_FILES="false", PIXIV_DB_FLUSH_INTERVAL="0.1",
+                          PIXIV_DB_BATCH_SIZE="5")
     both = [
         crawl_process(sandbox, "ranking", "-a", "date=2026-10-30", "-a", "pages=2", *common),
         crawl_process(sandbox, "user", "-a", f"user_id={ARTISTS[0]}", "-a", "pages=2", *common),
