@@ -97,7 +97,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
             old_pages = _by_work(connection, pages, "illust_id", steady, "page", "original_url")
             new_pages = _rows_by_work(rows.get("illust_pages") or [], "illust_id", "page", "original_url")
 
-        def event(work_id: int, what: str, detail: dict[str, Any] | None = None) -> None:
+        def event(work_id: int, what: str, detail: dict[str, Any] | None = None, kind: str = kind) -> None:
             changes.events.append({"kind": kind, "work_id": work_id, "event": what, "at": at, "detail": detail})
 
         for work in works:
@@ -113,9 +113,8 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
             title = work.get("title")
             if title and title != before.title:
                 event(work_id, "retitled", {"old": before.title, "new": title})
-            if work_id in old_tags or work_id in new_tags:
-                if old_tags.get(work_id, set()) != new_tags.get(work_id, set()):
-                    event(work_id, "retagged", {"old": sorted(old_tags.get(work_id, ())), "new": sorted(new_tags.get(work_id, ()))})
+            if old_tags.get(work_id, set()) != new_tags.get(work_id, set()):
+                event(work_id, "retagged", {"old": sorted(old_tags.get(work_id, ())), "new": sorted(new_tags.get(work_id, ()))})
             if kind == "illust" and work_id in new_pages and old_pages.get(work_id):
                 old_urls = {u for _, u in old_pages[work_id] if u}
                 new_urls = {u for _, u in new_pages[work_id] if u}

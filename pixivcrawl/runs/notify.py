@@ -10,7 +10,6 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-
 if TYPE_CHECKING:
     from pixivcrawl.runs.plans import Plan
 

@@ -84,7 +84,7 @@ def history(connection: Connection, job: str | None = None, last: int = 20) -> l
     query = sa.select(table).order_by(table.c.id.desc()).limit(last)
     if job is not None:
         query = query.where(table.c.job == job)
-    return [run_report(row) for row in connection.execute(query).mappings()]
+    return [run_report(dict(row)) for row in connection.execute(query).mappings()]
 
 
 def find_run(connection: Connection, *, job: str, host: str, pid: int) -> dict[str, Any] | None:
@@ -93,7 +93,7 @@ def find_run(connection: Connection, *, job: str, host: str, pid: int) -> dict[s
     row = connection.execute(
         sa.select(table).where(table.c.job == job, table.c.host == host, table.c.pid == pid).order_by(table.c.id.desc()).limit(1)
     ).mappings().first()
-    return run_report(row) if row is not None else None
+    return run_report(dict(row)) if row is not None else None
 
 
 def last_success(connection: Connection, job: str) -> dt.datetime | None:

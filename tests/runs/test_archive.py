@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from tests.crawl import REPO, Archive, RunningSandbox, cli_settings, crawl, scrapy_command
+from tests.crawl import (
+    REPO,
+    Archive,
+    RunningSandbox,
+    cli_settings,
+    crawl,
+    scrapy_command,
+)
 
 DAY = 86400
 #: A small world whose artists publish a few works a day as the clock moves.
@@ -115,7 +122,8 @@ def test_three_nights_record_what_was_new_and_what_changed(make_sandbox, tmp_pat
         return {i for u in ARTISTS for i in world.user_illust_ids(u, "illust")[:10]}
 
     archived: set[int] = set()
-    bookmarked = [i for i in world.user_bookmarks(1, "public", "illust")[:10]]
+    bookmarked = world.user_bookmarks(1, "public", "illust")[:10]
+    deleted = hidden = reuploaded = 0  # chosen after the first night
     for night in (1, 2, 3):
         listed = artist_page()
         done = archive(sandbox, plan)
@@ -126,7 +134,7 @@ def test_three_nights_record_what_was_new_and_what_changed(make_sandbox, tmp_pat
         assert new_count(tmp_path, "artists", night) == len(listed - archived)
         if night == 1:
             assert len(listed) == 20 and events(tmp_path, "rankings", 1)["new"] and events(tmp_path, "bookmarks", 1)["new"]
-            assert f"artists: finished in" in done.stdout and "20 new works" in done.stdout
+            assert "artists: finished in" in done.stdout and "20 new works" in done.stdout
             assert json.loads(query(tmp_path, "SELECT counts FROM crawl_runs WHERE job = 'artists'")[0][0])["new"]["files"] > 0
         if night == 2:
             assert artists.keys() == {"new", "hidden", "reuploaded"}

@@ -98,8 +98,8 @@ def test_scrapy_archive_refuses_a_bad_plan_before_running_anything(tmp_path: Pat
     done = scrapy_command("archive", str(tmp_path / "plan.toml"), cwd=REPO, env={"PIXIV_REFRESH_TOKEN": "x"})
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"pixivcrawl: {tmp_path / 'plan.toml'}: job 'artists': args: spider user: bad type='ilust'; "
-        "expected one of: illust, manga, novel, all"
+        (f"pixivcrawl: {tmp_path / 'plan.toml'}: job 'artists': args: spider user: bad type='ilust'; "
+         "expected one of: illust, manga, novel, all")
     ]
     assert done.stdout == "" and not (tmp_path / "logs").exists() and not (tmp_path / "state").exists()
 
