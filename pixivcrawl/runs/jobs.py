@@ -66,18 +66,20 @@ class JobRun:
         """Run the job unless it runs already; its report (``status`` skipped, finished, failed ...)."""
         lock = self.plan.lock_path(self.job)
         with job_lock(lock) as held:
-            if not held:
+            if held is None:
                 return {"job": self.job.name, "spider": self.job.spider, "status": "skipped",
                         "reason": f"already running (process {holder(lock)} holds {lock})"}
-            return self._run_locked()
+            return self._run_locked(held.fileno())
 
-    def _run_locked(self) -> dict[str, Any]:
+    def _run_locked(self, lock_fd: int) -> dict[str, Any]:
         started = dt.datetime.now(dt.UTC)
         log_file = self.log_path(started.astimezone())
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(log_file, "ab") as log:
             clock = time.monotonic()
-            process = subprocess.Popen(self.command(log_file), stdin=subprocess.DEVNULL, stdout=log, stderr=log)  # noqa: S603
+            # The crawl holds the job's lock too (the same open file), should this process die first.
+            process = subprocess.Popen(self.command(log_file), stdin=subprocess.DEVNULL, stdout=log, stderr=log,  # noqa: S603
+                                       pass_fds=(lock_fd,))
             exit_code = process.wait()
         report = self._recorded(process.pid) or {
             "job": self.job.name, "spider": self.job.spider, "status": "failed",

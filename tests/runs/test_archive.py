@@ -376,8 +376,17 @@ def test_a_failing_job_fails_the_run_names_the_job_and_notifies_once(make_sandbo
         '[[job]]\nname = "good"\nspider = "illust"\nargs = { illust_id = "120100002" }\n'
     )
     plan = write_plan(sandbox, tmp_path, jobs, notify_command=notify_script(tmp_path), notify_url=inbox.url)
+    dry = archive(sandbox, plan, "--dry-run")
+    assert "-s PIXIV_REFRESH_TOKEN=*** " in dry.stdout and "a-token-pixiv-refuses" not in dry.stdout
+    # Logs are kept log_retention_days (30 by default): an old one goes, a recent one stays.
+    (tmp_path / "logs" / "good").mkdir(parents=True)
+    old_log, recent_log = tmp_path / "logs" / "good" / "good-20260101T000000.log", tmp_path / "logs" / "good" / "good-20261120T000000.log"
+    for log, age_days in ((old_log, 31), (recent_log, 29)):
+        log.write_text("an earlier run\n")
+        os.utime(log, (time.time() - age_days * DAY, time.time() - age_days * DAY))
     done = archive(sandbox, plan)
     assert done.returncode == 1
+    assert not old_log.exists() and recent_log.exists() and len(list(old_log.parent.iterdir())) == 2
     assert "good: finished" in done.stdout and "broken: failed" in done.stdout
     assert done.stdout.splitlines()[-1] == "archive: 1 of 2 jobs failed: broken"
     [report] = notified(tmp_path)
@@ -394,3 +403,21 @@ def test_a_failing_job_fails_the_run_names_the_job_and_notifies_once(make_sandbo
     assert "exited with status 3" in done.stderr and "Notify URL http://127.0.0.1:9/closed failed" in done.stderr
     assert "secret" not in done.stderr
     assert [r["ok"] for r in notified(tmp_path)] == [False, True]
+
+
+@pytest.mark.slow
+def test_a_crawl_outliving_its_archive_process_still_holds_the_job(make_sandbox, tmp_path: Path) -> None:
+    sandbox = make_sandbox(**WORLD, latency_api=3000)
+    jobs = f'[[job]]\nname = "artists"\nspider = "user"\nargs = {{ user_id = "{ARTISTS[0]}", pages = 5 }}\n'
+    plan = write_plan(sandbox, tmp_path, jobs)
+    first = archive_process(sandbox, plan)
+    crawl_pid = running_pid(tmp_path, "artists")
+    first.kill()  # the archive process dies; its crawl goes on
+    first.communicate(timeout=30)
+    try:
+        second = archive(sandbox, plan)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "artists: skipped: already running" in second.stdout
+        assert query(tmp_path, "SELECT count(*) FROM crawl_runs") == [(1,)]
+    finally:
+        os.kill(crawl_pid, signal.SIGKILL)

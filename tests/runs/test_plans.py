@@ -125,8 +125,8 @@ def test_due_follows_the_schedule_in_its_time_zone() -> None:
 def test_a_job_lock_is_held_by_one_holder_at_a_time(tmp_path: Path) -> None:
     path = tmp_path / "locks" / "nightly.lock"
     with job_lock(path) as first:
-        assert first
+        assert first is not None
         with job_lock(path) as second:
-            assert not second
+            assert second is None
     with job_lock(path) as again:
-        assert again
+        assert again is not None
