@@ -60,6 +60,8 @@ def summary_line(report: Mapping[str, Any]) -> str:
     if status == "skipped":
         return f"{name}: skipped: {report.get('reason', '')}"
     parts = [f"{name}: {status}"]
+    if report.get("finish_reason") and report["finish_reason"] != status:
+        parts[0] += f" ({report['finish_reason']})"
     if report.get("duration_s") is not None:
         parts[0] += f" in {report['duration_s']:.0f}s"
     if report.get("exit_code") not in (None, 0):

@@ -93,6 +93,11 @@ def test_a_bad_plan_is_refused_with_one_line_naming_job_and_key(tmp_path: Path, 
     assert message in text
 
 
+def test_an_unknown_job_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match=r"no job named 'nightly'; jobs: rankings, artists$"):
+        load(tmp_path, GOOD).job("nightly")
+
+
 def test_scrapy_archive_refuses_a_bad_plan_before_running_anything(tmp_path: Path) -> None:
     (tmp_path / "plan.toml").write_text(GOOD.replace('type = "illust"', 'type = "ilust"'))
     done = scrapy_command("archive", str(tmp_path / "plan.toml"), cwd=REPO, env={"PIXIV_REFRESH_TOKEN": "x"})
