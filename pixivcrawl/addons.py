@@ -32,8 +32,8 @@ def _override(settings: Settings, name: str, value: object) -> None:
 class SandboxAddon:
     """Starts the sandbox (configured by ``PIXIV_SANDBOX_*``) and points the crawl at it.
 
-    It sets PIXIV_API_URL, PIXIV_AUTH_URL, PIXIV_IMAGE_HOSTS and the sandbox's
-    refresh token, and drops the politeness delays (the sandbox has no limit
+    It sets PIXIV_API_URL, PIXIV_AUTH_URL, PIXIV_IMAGE_HOSTS, the sandbox's
+    refresh token and, with PIXIV_SANDBOX_TLS, PIXIV_CA_BUNDLE to its CA, and drops the politeness delays (the sandbox has no limit
     unless one is configured). It stops the sandbox when the engine stops.
     """
 
@@ -60,6 +60,8 @@ class SandboxAddon:
         _override(settings, "PIXIV_AUTH_URL", self.sandbox.auth_url)
         _override(settings, "PIXIV_IMAGE_HOSTS", [self.sandbox.image_host])
         _override(settings, "DOWNLOAD_SLOTS", SANDBOX_SLOTS)
+        if self.sandbox.ca_bundle:  # PIXIV_SANDBOX_TLS: trust the CA it made, and only it
+            _override(settings, "PIXIV_CA_BUNDLE", self.sandbox.ca_bundle)
         # A token given on the command line is kept (to try a bad one); the
         # account's real token from the environment is never sent to the sandbox.
         if (settings.getpriority("PIXIV_REFRESH_TOKEN") or 0) < SETTINGS_PRIORITIES["cmdline"]:

@@ -29,7 +29,8 @@ APP_HEADERS: Final = {
 # i.pximg.net answers 403 without it, on every size.
 IMAGE_REFERER: Final = "https://app-api.pixiv.net/"
 
-FILTER: Final = "for_ios"
+# The `filter` parameter (PIXIV_FILTER): the iOS app's value, the Android app's, or sent empty.
+FILTERS: Final = ("for_ios", "for_android", "")
 
 # Listings of every source (pixivpy's AppPixivAPI names in comments where they differ).
 ILLUST_BOOKMARK_DETAIL: Final = "/v2/illust/bookmark/detail"
@@ -45,6 +46,14 @@ SEARCH: Final = {"illust": "/v1/search/illust", "novel": "/v1/search/novel", "us
 TRENDING_TAGS: Final = {"illust": "/v1/trending-tags/illust", "novel": "/v1/trending-tags/novel"}
 USER_BOOKMARKS: Final = {"illust": "/v1/user/bookmarks/illust", "novel": "/v1/user/bookmarks/novel"}
 USER_FOLLOWING: Final = "/v1/user/following"
+USER_FOLLOWER: Final = "/v1/user/follower"
+USER_RELATED: Final = "/v1/user/related"
+USER_MYPIXIV: Final = "/v1/user/mypixiv"
+USER_LIST: Final = "/v2/user/list"
+USER_RECOMMENDED: Final = "/v1/user/recommended"
+USER_BOOKMARK_TAGS: Final = {"illust": "/v1/user/bookmark-tags/illust", "novel": "/v1/user/bookmark-tags/novel"}
+NOVEL_RANKING: Final = "/v1/novel/ranking"
+ILLUST_SERIES_CONTEXT: Final = "/v1/illust-series/illust"
 USER_ILLUSTS: Final = "/v1/user/illusts"
 USER_NOVELS: Final = "/v1/user/novels"
 
@@ -55,8 +64,9 @@ RESTRICTS: Final = ("public", "private")
 SEARCH_TARGETS: Final = ("partial_match_for_tags", "exact_match_for_tags", "title_and_caption", "keyword", "text")
 SEARCH_SORTS: Final = ("date_desc", "date_asc", "popular_desc")
 SEARCH_DURATIONS: Final = ("within_last_day", "within_last_week", "within_last_month")
-# 0 hides AI-generated works, 1 shows them (pixivpy).
-SEARCH_AI_TYPES: Final = ("0", "1")
+# Passed on as given: the sources disagree (pixivpy's docstring: 0 hides AI works, 1 shows them;
+# the endpoint reference: omitted = all, 1 = exclude AI works, 2 = AI works only).
+SEARCH_AI_TYPES: Final = ("0", "1", "2")
 CONTENT_TYPES: Final = ("illust", "manga")
 
 # Endpoint paths.
@@ -99,6 +109,21 @@ RANKING_MODES: Final = (
     "day_r18_ai",
 )
 
+# /v1/novel/ranking has modes of its own (the web's novel ranking; no month, no manga).
+NOVEL_RANKING_MODES: Final = (
+    "day",
+    "week",
+    "day_male",
+    "day_female",
+    "week_rookie",
+    "week_ai",
+    "day_r18",
+    "week_r18",
+    "week_r18g",
+    "day_male_r18",
+    "day_female_r18",
+    "day_r18_ai",
+)
 
 SERIES_TYPES: Final = ("illust", "novel")
 

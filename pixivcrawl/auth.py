@@ -17,6 +17,8 @@ import json
 import logging
 import os
 import secrets
+import ssl
+import stat
 import time
 import urllib.error
 import urllib.request
@@ -30,7 +32,10 @@ from scrapy import Request
 from scrapy.http import Response
 
 from pixivcrawl import api
+from pixivcrawl.escape import printable
 from pixivcrawl.exceptions import AuthError
+from pixivcrawl.hosts import Origin
+from pixivcrawl.tls import ssl_context
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +140,7 @@ def code_form(code: str, verifier: str) -> dict[str, str]:
 def token_error(status: int, body: bytes) -> str:
     """The reason in a token endpoint error body (``errors.system.message``), or the status."""
     try:
-        return str(json.loads(body)["errors"]["system"]["message"])
+        return printable(json.loads(body)["errors"]["system"]["message"], 200)
     except (ValueError, KeyError, TypeError):
         return f"HTTP {status}"
 
@@ -159,8 +164,26 @@ def parse_grant(status: int, body: bytes) -> Grant:
         raise AuthError("the token endpoint answered without an access token") from None
 
 
-def post_token_form(auth_url: str, form: dict[str, str], *, timeout: float = 30) -> Grant:
-    """POST a grant to the token endpoint, synchronously (for commands run outside a crawl)."""
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The token endpoint's 3xx is an answer, not a place to send the form again."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def post_token_form(auth_url: str, form: dict[str, str], *, ca_bundle: str = "", timeout: float = 30) -> Grant:
+    """POST a grant to the token endpoint, synchronously (for commands run outside a crawl).
+
+    The same trust as a crawl: https verified (system store or ``ca_bundle``),
+    plain http only to loopback, and no redirect followed.
+    """
+    origin = Origin.of(auth_url)
+    if origin is None or not origin.secure:
+        raise AuthError(f"PIXIV_AUTH_URL={printable(auth_url)} is refused: only https is allowed "
+                        "(plain http only to loopback, the sandbox)")
+    opener = urllib.request.build_opener(
+        _NoRedirect(), urllib.request.HTTPSHandler(context=ssl_context(ca_bundle))
+    )
     request = urllib.request.Request(  # noqa: S310 (the URL is PIXIV_AUTH_URL)
         auth_url,
         data=urlencode(form).encode(),
@@ -172,23 +195,36 @@ def post_token_form(auth_url: str, form: dict[str, str], *, timeout: float = 30)
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with opener.open(request, timeout=timeout) as response:
             return parse_grant(response.status, response.read())
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            raise AuthError(redirect_refused(exc.code, exc.headers.get("Location"))) from None
         return parse_grant(exc.code, exc.read())
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise AuthError(f"cannot reach the Pixiv token endpoint {auth_url}: {reason}") from None
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise AuthError(f"TLS: {origin} did not verify ({reason.verify_message}); nothing was sent "
+                            "(PIXIV_CA_BUNDLE names the CAs to trust)") from None
+        raise AuthError(f"cannot reach the Pixiv token endpoint {printable(auth_url)}: {printable(reason)}") from None
 
 
-def exchange_code(auth_url: str, code: str, verifier: str) -> Grant:
+def redirect_refused(status: int, location: str | bytes | None) -> str:
+    """The message for a token endpoint that answered with a redirect (never followed)."""
+    if isinstance(location, bytes):
+        location = location.decode("latin-1")
+    where = f" to {Origin.of(location) or printable(location)}" if location else ""
+    return f"the token endpoint answered HTTP {status} (a redirect{where}); the refresh token is never sent on"
+
+
+def exchange_code(auth_url: str, code: str, verifier: str, *, ca_bundle: str = "") -> Grant:
     """Trade a PKCE authorization code for tokens (``grant_type=authorization_code``)."""
-    return post_token_form(auth_url, code_form(code, verifier))
+    return post_token_form(auth_url, code_form(code, verifier), ca_bundle=ca_bundle)
 
 
-def verify_refresh_token(auth_url: str, refresh_token: str) -> Grant:
+def verify_refresh_token(auth_url: str, refresh_token: str, *, ca_bundle: str = "") -> Grant:
     """One refresh grant, to check a refresh token and learn whose it is."""
-    return post_token_form(auth_url, refresh_form(refresh_token))
+    return post_token_form(auth_url, refresh_form(refresh_token), ca_bundle=ca_bundle)
 
 
 def token_file_data(refresh_token: str, account: Account | None) -> dict[str, Any]:
@@ -198,8 +234,16 @@ def token_file_data(refresh_token: str, account: Account | None) -> dict[str, An
 
 
 def read_token_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The token file's JSON ({} if there is none); AuthError if others may read it."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:
+            mode = stat.S_IMODE(os.fstat(f.fileno()).st_mode)
+            if mode & 0o077:
+                raise AuthError(
+                    f"token file {path} is readable by others (mode {mode:04o}); "
+                    f"fix it with: chmod 600 {path}"
+                )
+            data = json.loads(f.read())
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -208,8 +252,11 @@ def read_token_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def write_token_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
-    """Write the token file atomically, readable by its owner only (0600)."""
-    target = Path(path)
+    """Write the token file atomically, readable by its owner only (0600).
+
+    A symlinked token file stays a symlink: the file it points to is replaced.
+    """
+    target = Path(os.path.realpath(path))
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -290,6 +337,8 @@ class TokenManager:
             dont_filter=True,
         )
         response = await self._fetch(request)
+        if 300 <= response.status < 400:
+            raise AuthError(redirect_refused(response.status, response.headers.get(b"Location")))
         if response.status != 200:
             raise AuthError(f"Pixiv refused the refresh token ({token_error(response.status, response.body)})")
         grant = parse_grant(response.status, response.body)

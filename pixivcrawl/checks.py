@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
-from pixivcrawl.auth import resolve_refresh_token
+from pixivcrawl.api import FILTERS
+from pixivcrawl.auth import read_token_file, resolve_refresh_token
 from pixivcrawl.exceptions import ArgumentError, AuthError
+from pixivcrawl.hosts import HostPolicy
 from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
+from pixivcrawl.tls import load_bundle
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -30,17 +33,30 @@ def check_settings(settings: BaseSettings) -> None:
             "or postgresql+psycopg://user@host/db"
         ) from None
     for name, least in (("PIXIV_DB_BATCH_SIZE", 1), ("PIXIV_TOKEN_REFRESH_MARGIN", 0),
-                        ("PIXIV_RUN_HEARTBEAT_INTERVAL", 0.1)):
+                        ("PIXIV_RUN_HEARTBEAT_INTERVAL", 0.1), ("PIXIV_MAX_PAGES", 1)):
         try:
             value = settings.getfloat(name)
         except ValueError:
             value = -1
         if value < least:
             raise ArgumentError(f"bad {name}={settings[name]!r}; expected a positive number")
+    if settings["PIXIV_FILTER"] not in FILTERS:
+        raise ArgumentError(f"bad PIXIV_FILTER={settings['PIXIV_FILTER']!r}; expected for_ios, for_android or '' (empty)")
     if not settings.getlist("PIXIV_IMAGE_HOSTS"):
         raise ArgumentError("PIXIV_IMAGE_HOSTS is empty; expected i.pximg.net (and any mirror hosts)")
+    for problem in HostPolicy.from_settings(settings).setting_problems():
+        raise ArgumentError(problem)
+    if not settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES"):
+        raise ArgumentError(
+            "DOWNLOAD_VERIFY_CERTIFICATES=False is refused: pixivcrawl always verifies TLS; "
+            "set PIXIV_CA_BUNDLE to a CA file to trust a private CA instead"
+        )
+    if settings["PIXIV_CA_BUNDLE"]:
+        load_bundle(settings["PIXIV_CA_BUNDLE"])
     if not settings.getbool("PIXIV_SANDBOX"):
         try:
+            # Read even when the token comes from the environment: a rotation writes it.
+            read_token_file(settings["PIXIV_TOKEN_FILE"])
             resolve_refresh_token(settings["PIXIV_REFRESH_TOKEN"], settings["PIXIV_TOKEN_FILE"])
         except AuthError as exc:
             raise ArgumentError(str(exc)) from None

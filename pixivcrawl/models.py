@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class WorkStatus(StrEnum):
@@ -41,6 +41,8 @@ class User(PixivModel):
     profile_image_file: StoredFile | None = None
     comment: str | None = None
     is_followed: bool | None = None
+    # Whether the account muted this user: user_previews entries (following, followers...) say it.
+    is_muted: bool | None = None
     # Only on /v1/user/detail: the profile, its publicity and the workspace, as Pixiv sends them.
     profile: dict[str, Any] | None = None
     profile_publicity: dict[str, Any] | None = None
@@ -96,9 +98,10 @@ class Illust(PixivModel):
     ai_type: int = 0
     book_style: int | None = None
     create_date: dt.datetime | None = None
-    page_count: int = Field(default=1, ge=0)
-    width: int = 0
-    height: int = 0
+    # None when only a placeholder was seen: its 100x100 and page counts are not the work's.
+    page_count: int | None = Field(default=1, ge=0)
+    width: int | None = 0
+    height: int | None = 0
     total_view: int | None = None
     total_bookmarks: int | None = None
     total_comments: int | None = None
@@ -114,13 +117,17 @@ class Illust(PixivModel):
     # The placeholder Pixiv showed instead of the work, e.g. "limit_sanity_level".
     restriction: str | None = None
     ugoira: Ugoira | None = None
+    # e.g. ["restricted_mode"] on some list items; the detail's comment_access_control.
+    restriction_attributes: list[str] | None = None
+    comment_access_control: int | None = None
 
 
 class RankingEntry(PixivModel):
+    kind: str = Field(default="illust", pattern=r"^(illust|novel)$")
     mode: str
     date: dt.date
     rank: int = Field(gt=0)
-    illust_id: int = Field(gt=0)
+    work_id: int = Field(gt=0, validation_alias=AliasChoices("work_id", "illust_id"))
 
 
 class NovelTag(Tag):
@@ -139,7 +146,7 @@ class Novel(PixivModel):
     # novel_ai_type: 0 unknown, 1 not AI, 2 AI-generated (named like Illust.ai_type).
     ai_type: int = 0
     create_date: dt.datetime | None = None
-    page_count: int = Field(default=1, ge=0)
+    page_count: int | None = Field(default=1, ge=0)
     text_length: int | None = None
     # The work's own cover; None for Pixiv's default covers and placeholders.
     cover_url: str | None = None
@@ -168,6 +175,23 @@ class NovelText(PixivModel):
     plain_text: str
     length: int = Field(ge=0)
     marker: dict[str, Any] | None = None
+    # rating.like of the webview page: the novel's like count is given nowhere else.
+    like_count: int | None = None
+    images: list[NovelImage] = []
+
+
+class NovelImage(PixivModel):
+    """An image in a novel's text: ``[uploadedimage:N]`` (``kind`` uploaded) or ``[pixivimage:ID-P]`` (pixiv)."""
+
+    kind: str = Field(pattern=r"^(uploaded|pixiv)$")
+    # The novelImageId, or "ID-P" of an illust page.
+    key: str = Field(pattern=r"^[0-9A-Za-z_-]+$")  # parsing.IMAGE_KEY
+    illust_id: int | None = None
+    page: int | None = None
+    sanity_level: int | None = None
+    url: str | None = None
+    urls: dict[str, Any] | None = None
+    file: StoredFile | None = None
 
 
 class Series(PixivModel):
@@ -184,6 +208,11 @@ class Series(PixivModel):
     is_original: bool | None = None
     is_concluded: bool | None = None
     total_character_count: int | None = None
+    width: int | None = None
+    height: int | None = None
+    watchlist_added: bool | None = None
+    ai_type: int | None = None
+    display_text: str | None = None
 
 
 class SeriesEntry(PixivModel):
@@ -226,6 +255,25 @@ class Follow(PixivModel):
     user_id: int = Field(gt=0)
     followed_user_id: int = Field(gt=0)
     restrict: str = Field(pattern=r"^(public|private)$")
+
+
+class BookmarkTag(PixivModel):
+    """A tag of ``user_id``'s ``kind`` bookmarks (``restrict`` public or private), on ``count`` of them."""
+
+    user_id: int = Field(gt=0)
+    kind: str = Field(pattern=r"^(illust|novel)$")
+    restrict: str = Field(pattern=r"^(public|private)$")
+    name: str = Field(min_length=1)
+    count: int | None = Field(default=None, ge=0)
+
+
+class UserRelation(PixivModel):
+    """``other_user_id`` is in ``user_id``'s list ``relation`` (related, mypixiv, recommended, listed)."""
+
+    relation: str = Field(pattern=r"^(related|mypixiv|recommended|listed)$")
+    user_id: int = Field(gt=0)
+    other_user_id: int = Field(gt=0)
+    position: int | None = Field(default=None, gt=0)
 
 
 class TrendingTag(PixivModel):

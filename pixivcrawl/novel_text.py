@@ -18,6 +18,7 @@ _RUBY = re.compile(r"\[\[rb:(.*?)>(.*?)\]\]")
 _JUMP_URI = re.compile(r"\[\[jumpuri:(.*?)>([^>\]]*)\]\]")
 _CHAPTER = re.compile(r"\[chapter:(.*?)\]")
 _IMAGE = re.compile(r"\[(?:pixivimage|uploadedimage):[^\]]*\]")
+_PIXIV_IMAGE = re.compile(r"\[pixivimage:(\d+)(?:-(\d+))?\]")
 _NEWPAGE = re.compile(r"\[newpage\]")
 _JUMP_PAGE = re.compile(r"\[jump:\d+\]")
 
@@ -41,6 +42,12 @@ def webview_novel(html: str) -> dict[str, Any]:
         if isinstance(novel, dict) and "text" in novel and "id" in novel:
             return novel
     raise ValueError("no novel object in the webview page")
+
+
+def pixiv_images(text: str) -> list[tuple[str, int, int | None]]:
+    """The illust pages ``[pixivimage:ID-P]`` shows in ``text``: (``ID-P`` as written, ID, P), each once."""
+    found = {m.group(0)[12:-1]: (int(m.group(1)), int(m.group(2)) if m.group(2) else None) for m in _PIXIV_IMAGE.finditer(text)}
+    return [(key, illust_id, page) for key, (illust_id, page) in found.items()]
 
 
 def plain_text(text: str) -> str:

@@ -7,16 +7,19 @@ the payload is not what Pixiv sends. Tests feed them sample payloads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from pixivcrawl.models import (
     Bookmark,
+    BookmarkTag,
     Follow,
     TrendingTag,
     Comment,
     Illust,
     Novel,
+    NovelImage,
     NovelTag,
     NovelText,
     Page,
@@ -28,11 +31,14 @@ from pixivcrawl.models import (
     Ugoira,
     UgoiraFrame,
     User,
+    UserRelation,
     WorkStatus,
 )
-from pixivcrawl.novel_text import plain_text, webview_novel
+from pixivcrawl.novel_text import pixiv_images, plain_text, webview_novel
 
 PLACEHOLDER_PATH = "/common/images/limit_"
+#: What a novel image's id may be: it names the file (``novels/<novel_id>_image<key>``).
+IMAGE_KEY = re.compile(r"[0-9A-Za-z_-]+")
 
 
 def placeholder_name(url: str | None) -> str | None:
@@ -56,6 +62,7 @@ def parse_user(data: dict[str, Any], detail: dict[str, Any] | None = None) -> Us
         profile_image_url=images.get("medium") or images.get("px_170x170"),
         comment=data.get("comment"),
         is_followed=data.get("is_followed"),
+        is_muted=data.get("is_muted"),
         profile=(detail or {}).get("profile"),
         profile_publicity=(detail or {}).get("profile_publicity"),
         workspace=(detail or {}).get("workspace"),
@@ -114,12 +121,19 @@ def parse_ugoira(metadata: dict[str, Any]) -> Ugoira:
     )
 
 
+def shown(data: dict[str, Any], available: bool, key: str, default: Any = None) -> Any:
+    """``data[key]`` of a work Pixiv shows; None behind a placeholder, whose 0 views,
+    100x100 size and page counts are not the work's."""
+    return data.get(key, default) if available else None
+
+
 def parse_illust(data: dict[str, Any]) -> Illust:
     """An illust; ``ugoira_metadata`` (added by the spider for ugoira works) fills ``ugoira``."""
     status, restriction = illust_status(data)
+    available = status is WorkStatus.AVAILABLE
     series = data.get("series") or {}
-    pages = _pages(data) if status is WorkStatus.AVAILABLE else []
-    metadata = data.get("ugoira_metadata") if status is WorkStatus.AVAILABLE else None
+    pages = _pages(data) if available else []
+    metadata = data.get("ugoira_metadata") if available else None
     return Illust(
         id=data["id"],
         title=data.get("title") or "",
@@ -127,16 +141,16 @@ def parse_illust(data: dict[str, Any]) -> Illust:
         caption=data.get("caption") or "",
         restrict=data.get("restrict") or 0,
         x_restrict=data.get("x_restrict") or 0,
-        sanity_level=data.get("sanity_level"),
+        sanity_level=shown(data, available, "sanity_level"),
         ai_type=data.get("illust_ai_type") or 0,
         book_style=data.get("illust_book_style"),
         create_date=data.get("create_date"),
-        page_count=data.get("page_count", 1),
-        width=data.get("width") or 0,
-        height=data.get("height") or 0,
-        total_view=data.get("total_view"),
-        total_bookmarks=data.get("total_bookmarks"),
-        total_comments=data.get("total_comments"),
+        page_count=shown(data, available, "page_count", 1),
+        width=shown(data, available, "width", 0),
+        height=shown(data, available, "height", 0),
+        total_view=shown(data, available, "total_view"),
+        total_bookmarks=shown(data, available, "total_bookmarks"),
+        total_comments=shown(data, available, "total_comments"),
         is_bookmarked=data.get("is_bookmarked"),
         is_muted=data.get("is_muted"),
         series_id=series.get("id"),
@@ -148,6 +162,8 @@ def parse_illust(data: dict[str, Any]) -> Illust:
         status=status,
         restriction=restriction,
         ugoira=parse_ugoira(metadata) if metadata else None,
+        restriction_attributes=data.get("restriction_attributes"),
+        comment_access_control=data.get("comment_access_control"),
     )
 
 
@@ -156,7 +172,9 @@ def parse_deleted_illust(data: dict[str, Any]) -> Illust:
     return Illust(
         id=data["id"],
         user=User(id=0),
-        page_count=0,
+        page_count=None,
+        width=None,
+        height=None,
         status=WorkStatus.DELETED,
         restriction="deleted",
     )
@@ -190,12 +208,12 @@ def parse_novel(data: dict[str, Any]) -> Novel:
         is_original=data.get("is_original"),
         ai_type=data.get("novel_ai_type") or 0,
         create_date=data.get("create_date"),
-        page_count=data.get("page_count", 1),
-        text_length=data.get("text_length"),
+        page_count=shown(data, available, "page_count", 1),
+        text_length=shown(data, available, "text_length"),
         cover_url=cover_url(data) if available else None,
-        total_view=data.get("total_view"),
-        total_bookmarks=data.get("total_bookmarks"),
-        total_comments=data.get("total_comments"),
+        total_view=shown(data, available, "total_view"),
+        total_bookmarks=shown(data, available, "total_bookmarks"),
+        total_comments=shown(data, available, "total_comments"),
         is_bookmarked=data.get("is_bookmarked"),
         is_muted=data.get("is_muted"),
         is_mypixiv_only=data.get("is_mypixiv_only"),
@@ -219,7 +237,7 @@ def parse_novel(data: dict[str, Any]) -> Novel:
 
 def parse_deleted_novel(data: dict[str, Any]) -> Novel:
     """A novel the API answered 404 for: only its id is known."""
-    return Novel(id=data["id"], user=User(id=0), page_count=0, status=WorkStatus.DELETED, restriction="deleted")
+    return Novel(id=data["id"], user=User(id=0), page_count=None, status=WorkStatus.DELETED, restriction="deleted")
 
 
 def parse_novel_text(data: dict[str, Any]) -> NovelText:
@@ -232,13 +250,43 @@ def parse_novel_text(data: dict[str, Any]) -> NovelText:
         raise TypeError("novel.text is not a string")
     plain = plain_text(text)
     marker = novel.get("marker")
+    rating = novel.get("rating")
     return NovelText(
         novel_id=data["id"],
         text=text,
         plain_text=plain,
         length=len(plain),
         marker=marker if isinstance(marker, dict) else None,
+        like_count=rating.get("like") if isinstance(rating, dict) else None,
+        images=novel_images(novel),
     )
+
+
+def novel_images(novel: dict[str, Any]) -> list[NovelImage]:
+    """The images of a webview ``novel``: its ``images`` map (``[uploadedimage:N]``; ``[]`` when
+    empty) and the illust pages its text shows with ``[pixivimage:ID-P]``."""
+    uploaded = novel.get("images")
+    images = [
+        NovelImage(
+            kind="uploaded",
+            key=str(image.get("novelImageId") or key),
+            sanity_level=image.get("sl"),
+            url=(image.get("urls") or {}).get("original"),
+            urls=image.get("urls"),
+        )
+        for key, image in (uploaded.items() if isinstance(uploaded, dict) else ())
+        # An image entry Pixiv shapes otherwise is left out, never the novel's text with it.
+        if isinstance(image, dict) and IMAGE_KEY.fullmatch(str(image.get("novelImageId") or key))
+        and isinstance(image.get("urls") or {}, dict)
+    ]
+    embedded = novel.get("illusts") if isinstance(novel.get("illusts"), dict) else {}
+    for key, illust_id, page in pixiv_images(novel["text"]):
+        entry = embedded.get(key) if isinstance(embedded.get(key), dict) else {}
+        urls = (entry.get("illust") or {}).get("images")
+        # The page's own URLs, unless the illust is hidden from the reader (visible false).
+        url = urls.get("original") if isinstance(urls, dict) and entry.get("visible") is not False else None
+        images.append(NovelImage(kind="pixiv", key=key, illust_id=illust_id, page=page, url=url, urls=urls or None))
+    return images
 
 
 def parse_illust_series(data: dict[str, Any]) -> Series:
@@ -253,6 +301,9 @@ def parse_illust_series(data: dict[str, Any]) -> Series:
         cover_url=covers.get("medium"),
         work_count=data.get("series_work_count"),
         create_date=data.get("create_date"),
+        width=data.get("width"),
+        height=data.get("height"),
+        watchlist_added=data.get("watchlist_added"),
     )
 
 
@@ -268,6 +319,9 @@ def parse_novel_series(data: dict[str, Any]) -> Series:
         is_original=data.get("is_original"),
         is_concluded=data.get("is_concluded"),
         total_character_count=data.get("total_character_count"),
+        ai_type=data.get("novel_ai_type"),
+        display_text=data.get("display_text"),
+        watchlist_added=data.get("watchlist_added"),
     )
 
 
@@ -295,8 +349,9 @@ def parse_comment(data: dict[str, Any]) -> Comment:
 
 
 def parse_trending_tag(data: dict[str, Any]) -> TrendingTag:
-    """One ``trend_tags`` entry, with ``kind``, ``date`` and ``position`` added by the spider."""
-    work = data.get(data["kind"]) or {}
+    """One ``trend_tags`` entry, with ``kind``, ``date`` and ``position`` added by the spider;
+    the work shown with it is an illust in both lists."""
+    work = data.get("illust") or {}
     return TrendingTag(
         kind=data["kind"],
         date=data["date"],
@@ -314,6 +369,8 @@ PARSERS: dict[str, Parser] = {
     "illust_deleted": parse_deleted_illust,
     "ranking_entry": parse_ranking_entry,
     "bookmark": Bookmark.model_validate,
+    "bookmark_tag": BookmarkTag.model_validate,
+    "user_relation": UserRelation.model_validate,
     "follow": Follow.model_validate,
     "trending_tag": parse_trending_tag,
     "user": parse_user,

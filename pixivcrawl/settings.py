@@ -60,6 +60,25 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 DOWNLOADER_MIDDLEWARES = {
     "pixivcrawl.middlewares.PixivApiErrorMiddleware": 555,
     "pixivcrawl.middlewares.PixivAuthMiddleware": 560,
+    # Redirects carry no credential and stay on their kind of origin (pixivcrawl.hosts).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "pixivcrawl.middlewares.PixivRedirectMiddleware": 600,
+}
+# The App API has no HTML meta refresh; a hostile page must not redirect through one.
+METAREFRESH_ENABLED = False
+
+# Trust (README "Security"): TLS is verified on every https connection against
+# the system store or PIXIV_CA_BUNDLE (pixivcrawl.tls), with no switch to turn it
+# off; schemes other than http(s) have no handler at all (the host policy refuses
+# them first, and plain http only goes to loopback).
+DOWNLOAD_VERIFY_CERTIFICATES = True
+DOWNLOAD_HANDLERS = {
+    "http": "pixivcrawl.tls.VerifyingDownloadHandler",
+    "https": "pixivcrawl.tls.VerifyingDownloadHandler",
+    "file": None,
+    "ftp": None,
+    "s3": None,
+    "data": None,
 }
 
 # -s JOBDIR=... resumes a stopped crawl; this dupefilter also makes a crawl
@@ -90,10 +109,14 @@ LOG_FORMATTER = "pixivcrawl.logformatter.PixivLogFormatter"
 PIXIV_API_URL = "https://app-api.pixiv.net"
 PIXIV_AUTH_URL = "https://oauth.secure.pixiv.net/auth/token"
 PIXIV_LANGUAGE = "en"
+# The `filter` parameter: for_ios (as pixivpy and gallery-dl send it), for_android, or "" (sent empty).
+PIXIV_FILTER = "for_ios"
 PIXIV_REFRESH_TOKEN = os.environ.get("PIXIV_REFRESH_TOKEN", "")
 PIXIV_TOKEN_FILE = str(Path("~/.config/pixivcrawl/token.json").expanduser())
 # Refresh the access token this many seconds before Pixiv says it expires.
 PIXIV_TOKEN_REFRESH_MARGIN = 300
+# A PEM file of the CAs to trust instead of the system store ("" = the system store).
+PIXIV_CA_BUNDLE = os.environ.get("PIXIV_CA_BUNDLE", "")
 
 # --- pixivcrawl: API errors and retries (PixivApiErrorMiddleware) ------------
 # First pause of the API slot after a rate-limit answer without Retry-After
@@ -109,6 +132,10 @@ PIXIV_RETRY_BACKOFF_MAX = 30.0
 
 # --- pixivcrawl: crawling ----------------------------------------------------
 PIXIV_INCREMENTAL = False
+# Loop guard: the most pages one listing may have (30 works a page: 300,000 works,
+# past any real listing); a listing that goes further, or repeats a next_url, stops
+# with a WARNING.
+PIXIV_MAX_PAGES = 10_000
 
 # --- pixivcrawl: storage -----------------------------------------------------
 PIXIV_DATABASE_URL = "sqlite:///data/pixiv.db"

@@ -27,7 +27,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted
 from pixivcrawl.spiders.ranking import RankingSpider
 from tests.crawl import Archive, RunningSandbox, crawl, file_hashes, reference_archive, snapshot
 
-API = "http://api.test"
+API = "https://api.test"
 IMAGES = "img.test:8080"
 RATE_LIMIT_BODY = {"error": {"user_message": "", "message": "Rate Limit", "reason": "", "user_message_details": {}}}
 
@@ -148,7 +148,7 @@ async def test_a_paused_api_slot_holds_every_api_request_but_not_images() -> Non
 
     # Fresh API requests carry no slot yet (the auth middleware sets it later).
     await asyncio.gather(
-        send("image", Request(f"http://{IMAGES}/img-original/1_p0.png")),
+        send("image", Request(f"https://{IMAGES}/img-original/1_p0.png")),
         send("api1", Request(f"{API}/v1/illust/detail?illust_id=1")),
         send("api2", api_request("/v1/illust/detail?illust_id=2")),
     )
@@ -173,7 +173,7 @@ async def test_requests_already_queued_in_scrapys_slot_are_held_too() -> None:
 @deferred_f_from_coro_f
 async def test_an_image_429_pauses_only_the_image_slot() -> None:
     mw, _ = make_mw()
-    image = Request(f"http://{IMAGES}/img-original/1_p0.png", meta={"download_slot": api.IMAGE_SLOT})
+    image = Request(f"https://{IMAGES}/img-original/1_p0.png", meta={"download_slot": api.IMAGE_SLOT})
     retry = mw.process_response(image, TextResponse(image.url, status=429, headers={"Retry-After": "1"}))
     assert isinstance(retry, Request)
     assert api.IMAGE_SLOT in mw.paused_until and api.API_SLOT not in mw.paused_until

@@ -96,3 +96,23 @@ def test_validation_pipeline_drops_and_counts_invalid_objects() -> None:
         "pixivcrawl/validation/valid/illust": 1,
         "pixivcrawl/validation/dropped/illust": 1,
     }
+
+
+def test_novel_images_of_the_webview_object() -> None:
+    from pixivcrawl.parsing import novel_images
+
+    urls = {"240mw": "https://i.pximg.net/c/240x480_80/x.jpg", "original": "https://i.pximg.net/novel-cover-original/x.jpg"}
+    novel = {
+        "text": "a [uploadedimage:77] b [pixivimage:123-2] c [pixivimage:123-2] [pixivimage:9]",
+        "images": {"77": {"novelImageId": "77", "sl": "2", "urls": urls}, "../x": {"novelImageId": "../x", "urls": urls},
+                   "5": "not an object"},
+        "illusts": {"123-2": {"illust": {"images": {"original": "https://i.pximg.net/img-original/123_p1.png"}}, "visible": True},
+                    "9": {"illust": {"images": {"original": "https://i.pximg.net/img-original/9_p0.png"}}, "visible": False}},
+    }
+    images = [(i.kind, i.key, i.illust_id, i.page, i.sanity_level, i.url) for i in novel_images(novel)]
+    assert images == [
+        ("uploaded", "77", None, None, 2, urls["original"]),
+        ("pixiv", "123-2", 123, 2, None, "https://i.pximg.net/img-original/123_p1.png"),
+        ("pixiv", "9", 9, None, None, None),  # hidden from the reader: no file
+    ]
+    assert novel_images({"text": "plain", "images": [], "illusts": []}) == []

@@ -19,7 +19,7 @@ async def test_ranking_archives_rows_and_files_and_a_rerun_changes_nothing(make_
     crawler = await crawl(RankingSpider, sandbox, archive, mode="day", date=DATE)
     assert crawler.stats.get_value("finish_reason") == "finished"
 
-    ranks = archive.query("SELECT rank, illust_id FROM rankings WHERE mode='day' AND date=? ORDER BY rank", DATE)
+    ranks = archive.query("SELECT rank, work_id FROM rankings WHERE kind='illust' AND mode='day' AND date=? ORDER BY rank", DATE)
     assert [r for r, _ in ranks] == list(range(1, 46))
     served = sandbox.server.world.ranking("day", DATE)[:45]
     assert [i for _, i in ranks] == served
@@ -131,3 +131,22 @@ def test_readme_first_command_twice_leaves_the_same_archive_and_downloads_nothin
     assert archive.stored_files() == files
     assert "'file_status_count/downloaded'" not in second.stderr
     assert archive.query("SELECT count(*), min(status) FROM crawl_runs") == [(2, "finished")]
+
+
+@deferred_f_from_coro_f
+async def test_novel_ranking_rows_novels_texts_and_covers(sandbox: RunningSandbox, archive: Archive) -> None:
+    world = sandbox.server.world
+    crawler = await crawl(RankingSpider, sandbox, archive, type="novel", mode="week_rookie", date=DATE, pages="1")
+    assert crawler.stats.get_value("finish_reason") == "finished"
+    served = world.ranking("week_rookie", DATE, novel=True)[:30]
+    assert served
+    ranks = archive.query("SELECT rank, work_id FROM rankings WHERE kind = 'novel' AND mode = 'week_rookie' AND date = ? ORDER BY rank", DATE)
+    assert ranks == list(enumerate(served, start=1))
+    assert archive.count("rankings") == len(served)  # no illust rows
+    assert {i for (i,) in archive.query("SELECT id FROM novels")} == set(served)
+    readable = {i for i in served if not (world.novel_by_id(i).hidden or world.novel_by_id(i).deleted)}
+    assert {i for (i,) in archive.query("SELECT novel_id FROM novel_texts")} == readable
+    covers = archive.query("SELECT cover_local_path, cover_sha256 FROM novels WHERE cover_url IS NOT NULL")
+    assert covers
+    for local_path, sha256 in covers:
+        assert (archive.files / local_path).is_file() and sha256

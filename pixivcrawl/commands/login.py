@@ -10,7 +10,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from pixivcrawl import auth
-from pixivcrawl.exceptions import AuthError
+from pixivcrawl.exceptions import ArgumentError, AuthError
 
 if TYPE_CHECKING:
     import argparse
@@ -63,14 +63,18 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         auth_url = self.settings["PIXIV_AUTH_URL"]
         token_file = self.settings["PIXIV_TOKEN_FILE"]
+        self.ca_bundle = self.settings["PIXIV_CA_BUNDLE"]
         try:
             if opts.token:
                 token = sys.stdin.readline().strip() if opts.token == "-" else opts.token
-                grant = auth.verify_refresh_token(auth_url, token)
+                grant = auth.verify_refresh_token(auth_url, token, ca_bundle=self.ca_bundle)
                 self._save(token_file, grant.refresh_token or token, grant)
             else:
                 grant = self._pkce_login(self.settings["PIXIV_API_URL"], auth_url, token_file, opts.code)
                 self._save(token_file, grant.refresh_token, grant)
+        except ArgumentError as exc:
+            print(f"pixivcrawl: {exc}", file=sys.stderr)
+            self.exitcode = 2
         except AuthError as exc:
             print(f"pixivcrawl: login failed: {exc}", file=sys.stderr)
             self.exitcode = 1
@@ -98,7 +102,7 @@ class Command(ScrapyCommand):
             if not verifier:
                 raise AuthError("no login in progress: run `scrapy login` first to get the login URL")
         try:
-            grant = auth.exchange_code(auth_url, auth.code_from(code), verifier)
+            grant = auth.exchange_code(auth_url, auth.code_from(code), verifier, ca_bundle=self.ca_bundle)
         except AuthError as exc:
             if "expired" in str(exc):
                 raise AuthError(f"{exc}; run `scrapy login` again and paste the code within 30 seconds") from None

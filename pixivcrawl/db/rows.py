@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pixivcrawl.models import (
     Bookmark,
+    BookmarkTag,
     Comment,
     Follow,
     Illust,
@@ -20,6 +21,7 @@ from pixivcrawl.models import (
     StoredFile,
     TrendingTag,
     User,
+    UserRelation,
     WorkStatus,
 )
 
@@ -77,6 +79,7 @@ def user_row(user: User, seen_at: dt.datetime) -> Row:
         "profile_image_sha256": user.profile_image_file.sha256 if user.profile_image_file else None,
         "comment": user.comment,
         "is_followed": user.is_followed,
+        "is_muted": user.is_muted,
         "profile": user.profile,
         "profile_publicity": user.profile_publicity,
         "workspace": user.workspace,
@@ -128,6 +131,8 @@ def _illust_row(illust: Illust, seen_at: dt.datetime) -> Row:
         "tools": list(illust.tools),
         "status": illust.status.value,
         "restriction": illust.restriction,
+        "restriction_attributes": illust.restriction_attributes,
+        "comment_access_control": illust.comment_access_control,
         "first_seen_at": seen_at,
         "last_seen_at": seen_at,
     }
@@ -198,6 +203,11 @@ def series_row(kind: str, series_id: int, title: str | None, user_id: int | None
         "is_original": None,
         "is_concluded": None,
         "total_character_count": None,
+        "width": None,
+        "height": None,
+        "watchlist_added": None,
+        "ai_type": None,
+        "display_text": None,
         "first_seen_at": seen_at,
         "last_seen_at": seen_at,
     }
@@ -223,9 +233,10 @@ def ranking_rows(entry: RankingEntry, seen_at: dt.datetime) -> Rows:
     return {
         "rankings": [
             {
+                "kind": entry.kind,
                 "mode": entry.mode,
                 "date": entry.date,
-                "illust_id": entry.illust_id,
+                "work_id": entry.work_id,
                 "rank": entry.rank,
                 "crawled_at": seen_at,
             }
@@ -249,6 +260,18 @@ def bookmark_rows(bookmark: Bookmark, seen_at: dt.datetime) -> Rows:
             }
         ]
     }
+
+
+@rows_builder(BookmarkTag)
+def bookmark_tag_rows(tag: BookmarkTag, seen_at: dt.datetime) -> Rows:
+    row = tag.model_dump()
+    return {"bookmark_tags": [{**row, "first_seen_at": seen_at, "last_seen_at": seen_at}]}
+
+
+@rows_builder(UserRelation)
+def user_relation_rows(relation: UserRelation, seen_at: dt.datetime) -> Rows:
+    row = relation.model_dump()
+    return {"user_relations": [{**row, "first_seen_at": seen_at, "last_seen_at": seen_at}]}
 
 
 @rows_builder(Follow)
@@ -347,8 +370,25 @@ def novel_text_rows(text: NovelText, seen_at: dt.datetime) -> Rows:
                 "length": text.length,
                 "marker": text.marker,
                 "fetched_at": seen_at,
+                "like_count": text.like_count,
             }
-        ]
+        ],
+        "novel_images": [
+            {
+                "novel_id": text.novel_id,
+                "kind": image.kind,
+                "image_key": image.key,
+                "illust_id": image.illust_id,
+                "page": image.page,
+                "sanity_level": image.sanity_level,
+                "url": image.url,
+                "urls": image.urls,
+                **_file_columns(image.file),
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            }
+            for image in text.images
+        ],
     }
 
 
@@ -364,6 +404,11 @@ def series_rows(series: Series, seen_at: dt.datetime) -> Rows:
         is_original=series.is_original,
         is_concluded=series.is_concluded,
         total_character_count=series.total_character_count,
+        width=series.width,
+        height=series.height,
+        watchlist_added=series.watchlist_added,
+        ai_type=series.ai_type,
+        display_text=series.display_text,
     )
     rows: Rows = {"series": [row]}
     if series.user and series.user.id:

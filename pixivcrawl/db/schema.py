@@ -65,6 +65,7 @@ class User(SeenMixin, Base):
     profile_publicity: Mapped[dict[str, Any] | None]
     workspace: Mapped[dict[str, Any] | None]
     detail_fetched_at: Mapped[dt.datetime | None]
+    is_muted: Mapped[bool | None]
 
 
 class Illust(SeenMixin, Base):
@@ -85,9 +86,10 @@ class Illust(SeenMixin, Base):
     ai_type: Mapped[int] = mapped_column(default=0)
     book_style: Mapped[int | None]
     create_date: Mapped[dt.datetime | None] = mapped_column(index=True)
-    page_count: Mapped[int] = mapped_column(default=1)
-    width: Mapped[int] = mapped_column(default=0)
-    height: Mapped[int] = mapped_column(default=0)
+    # NULL while the work was only ever seen behind a placeholder (its 100x100, 0 pages are not data).
+    page_count: Mapped[int | None] = mapped_column(default=1)
+    width: Mapped[int | None] = mapped_column(default=0)
+    height: Mapped[int | None] = mapped_column(default=0)
     total_view: Mapped[int | None]
     total_bookmarks: Mapped[int | None]
     total_comments: Mapped[int | None]
@@ -97,6 +99,8 @@ class Illust(SeenMixin, Base):
     tools: Mapped[list[str]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(sa.String(16), default="available", index=True)
     restriction: Mapped[str | None]
+    restriction_attributes: Mapped[list[str] | None]
+    comment_access_control: Mapped[int | None]
 
 
 class IllustPage(Base):
@@ -153,7 +157,7 @@ class Novel(SeenMixin, Base):
     is_original: Mapped[bool | None]
     ai_type: Mapped[int] = mapped_column(default=0)
     create_date: Mapped[dt.datetime | None] = mapped_column(index=True)
-    page_count: Mapped[int] = mapped_column(default=1)
+    page_count: Mapped[int | None] = mapped_column(default=1)
     text_length: Mapped[int | None]
     cover_url: Mapped[str | None]
     cover_local_path: Mapped[str | None]
@@ -193,6 +197,28 @@ class NovelText(Base):
     length: Mapped[int]
     marker: Mapped[dict[str, Any] | None]
     fetched_at: Mapped[dt.datetime]
+    like_count: Mapped[int | None]
+
+
+class NovelImage(Base):
+    """An image a novel's text embeds: ``[uploadedimage:N]`` (kind uploaded) or ``[pixivimage:ID-P]`` (kind pixiv)."""
+
+    __tablename__ = "novel_images"
+    __table_args__ = (sa.CheckConstraint("kind IN ('uploaded', 'pixiv')", name="kind"),)
+
+    novel_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    image_key: Mapped[str] = mapped_column(primary_key=True)
+    illust_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    page: Mapped[int | None]
+    sanity_level: Mapped[int | None]
+    url: Mapped[str | None]
+    urls: Mapped[dict[str, Any] | None]
+    local_path: Mapped[str | None]
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    first_seen_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
 
 
 class Series(SeenMixin, Base):
@@ -210,6 +236,11 @@ class Series(SeenMixin, Base):
     is_original: Mapped[bool | None]
     is_concluded: Mapped[bool | None]
     total_character_count: Mapped[int | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    watchlist_added: Mapped[bool | None]
+    ai_type: Mapped[int | None]
+    display_text: Mapped[str | None]
 
 
 class SeriesWork(SeenMixin, Base):
@@ -248,17 +279,19 @@ class Comment(SeenMixin, Base):
 
 
 class Ranking(Base):
-    """One work's place in one ranking; keyed by work so a re-crawl moves it, never duplicates it."""
+    """One work's place in one ranking (illust or novel); keyed by work so a re-crawl moves it, never duplicates it."""
 
     __tablename__ = "rankings"
     __table_args__ = (
-        sa.Index("ix_rankings_mode_date_rank", "mode", "date", "rank"),
-        sa.Index("ix_rankings_illust_id_date", "illust_id", "date"),
+        sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),
+        sa.Index("ix_rankings_kind_mode_date_rank", "kind", "mode", "date", "rank"),
+        sa.Index("ix_rankings_kind_work_id_date", "kind", "work_id", "date"),
     )
 
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True, server_default="illust")
     mode: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     date: Mapped[dt.date] = mapped_column(primary_key=True)
-    illust_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    work_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     rank: Mapped[int]
     crawled_at: Mapped[dt.datetime]
 
@@ -277,6 +310,33 @@ class Bookmark(SeenMixin, Base):
     bookmark_id: Mapped[int | None] = mapped_column(BigId)
     # NULL until a crawl asked for the bookmark's tags (bookmarks -a tags=true).
     tags: Mapped[list[str] | None]
+
+
+class BookmarkTag(SeenMixin, Base):
+    """A bookmark tag of a user's illust or novel bookmarks, public or private, with how many bookmarks carry it."""
+
+    __tablename__ = "bookmark_tags"
+    __table_args__ = (sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),)
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    restrict: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(primary_key=True)
+    count: Mapped[int | None]
+
+
+class UserRelation(SeenMixin, Base):
+    """A user in one of another user's lists: related, mypixiv, recommended (to the account) or listed (/v2/user/list)."""
+
+    __tablename__ = "user_relations"
+    __table_args__ = (
+        sa.CheckConstraint("relation IN ('related', 'mypixiv', 'recommended', 'listed')", name="relation"),
+    )
+
+    relation: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    other_user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False, index=True)
+    position: Mapped[int | None]
 
 
 class Follow(SeenMixin, Base):

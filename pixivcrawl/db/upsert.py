@@ -68,7 +68,7 @@ SPECS: dict[str, TableSpec] = {
             "name": Merge.NONBLANK,
             "account": Merge.NONBLANK,
             **dict.fromkeys(
-                ("profile_image_url", "profile_image_local_path", "profile_image_sha256", "comment", "is_followed", "profile", "profile_publicity", "workspace", "detail_fetched_at"),
+                ("profile_image_url", "profile_image_local_path", "profile_image_sha256", "comment", "is_followed", "profile", "profile_publicity", "workspace", "detail_fetched_at", "is_muted"),
                 Merge.COALESCE,
             ),
         },
@@ -79,13 +79,16 @@ SPECS: dict[str, TableSpec] = {
             **_SEEN,
             "title": Merge.NONBLANK,
             **dict.fromkeys(
-                ("caption", "user_id", "cover_url", "work_count", "create_date", "is_original", "is_concluded", "total_character_count"),
+                ("caption", "user_id", "cover_url", "work_count", "create_date", "is_original", "is_concluded", "total_character_count", "width", "height", "watchlist_added", "ai_type", "display_text"),
                 Merge.COALESCE,
             ),
         },
     ),
     "series_works": TableSpec(("kind", "series_id", "work_id"), _SEEN),
-    "illusts": TableSpec(("id",), _work_merge("illusts", "total_view", "total_bookmarks", "total_comments")),
+    "illusts": TableSpec(
+        ("id",),
+        _work_merge("illusts", "total_view", "total_bookmarks", "total_comments", "restriction_attributes", "comment_access_control"),
+    ),
     "illust_pages": TableSpec(
         ("illust_id", "page"),
         {**dict.fromkeys(("file_url", "local_path", "size", "sha256", "width", "height"), _FILE), "downloaded_at": Merge.FIRST},
@@ -101,13 +104,16 @@ SPECS: dict[str, TableSpec] = {
     "illust_tags": TableSpec(("illust_id", "tag"), children_of=("illust_id", "illusts")),
     "novels": TableSpec(("id",), _work_merge("novels", "total_view", "total_bookmarks", "total_comments", "text_length", "cover_local_path", "cover_sha256")),
     "novel_tags": TableSpec(("novel_id", "tag"), children_of=("novel_id", "novels")),
-    "novel_texts": TableSpec(("novel_id",)),
+    "novel_texts": TableSpec(("novel_id",), {"like_count": Merge.COALESCE}),
+    "novel_images": TableSpec(("novel_id", "kind", "image_key"), {**_SEEN, **dict.fromkeys(("local_path", "size", "sha256"), _FILE)}),
     "comments": TableSpec(("id",), {**_SEEN, "text": Merge.NONBLANK}),
-    "rankings": TableSpec(("mode", "date", "illust_id")),
+    "rankings": TableSpec(("kind", "mode", "date", "work_id")),
     "bookmarks": TableSpec(
         ("user_id", "work_kind", "work_id"), {**_SEEN, "bookmark_id": Merge.COALESCE, "tags": Merge.COALESCE}
     ),
     "follows": TableSpec(("user_id", "followed_user_id"), _SEEN),
+    "bookmark_tags": TableSpec(("user_id", "kind", "restrict", "name"), _SEEN),
+    "user_relations": TableSpec(("relation", "user_id", "other_user_id"), _SEEN),
     "trending_tags": TableSpec(("kind", "date", "tag")),
     "work_stats": TableSpec(("kind", "work_id", "captured_at"), append_on_change=True),
 }
@@ -269,12 +275,15 @@ class Writer:
                 for found in connection.execute(query).mappings():
                     latest[(kind, found["work_id"])] = dict(found)
         changed = []
-        for row in rows:
-            before = latest.get((row["kind"], row["work_id"]))
-            if before is None:
-                changed.append(row)
-                continue
-            row = {**row, **{c: before[c] for c in COUNTERS if row[c] is None}}
-            if any(row[c] != before[c] for c in COUNTERS):
-                changed.append(row)
+        # In time order, each row against the work's latest so far: a work listed twice in
+        # one batch (a trending page and its detail, two related pages) adds one row, not two.
+        for row in sorted(rows, key=lambda r: r["captured_at"]):
+            key = (row["kind"], row["work_id"])
+            before = latest.get(key)
+            if before is not None:
+                row = {**row, **{c: before[c] for c in COUNTERS if row[c] is None}}
+                if all(row[c] == before[c] for c in COUNTERS):
+                    continue
+            changed.append(row)
+            latest[key] = row
         return changed

@@ -1,14 +1,13 @@
 """Downloader middleware: app headers and the Bearer token on API calls, Referer on images.
 
 Settings: PIXIV_API_URL, PIXIV_AUTH_URL, PIXIV_REFRESH_TOKEN, PIXIV_TOKEN_FILE,
-PIXIV_TOKEN_REFRESH_MARGIN, PIXIV_LANGUAGE, PIXIV_IMAGE_HOSTS.
+PIXIV_TOKEN_REFRESH_MARGIN, PIXIV_LANGUAGE, PIXIV_IMAGE_HOSTS (the host policy, :mod:`pixivcrawl.hosts`).
 """
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
@@ -17,7 +16,9 @@ from scrapy.utils.defer import deferred_from_coro
 
 from pixivcrawl import api
 from pixivcrawl.auth import TokenManager
+from pixivcrawl.escape import printable
 from pixivcrawl.exceptions import AuthError
+from pixivcrawl.hosts import Destination, HostPolicy
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -26,11 +27,6 @@ logger = logging.getLogger(__name__)
 
 #: How often one request may be re-sent after Pixiv rejected its access token.
 MAX_TOKEN_RETRIES = 3
-
-
-def netloc(url: str) -> str:
-    """``host`` or ``host:port`` of a URL, lower-cased, as PIXIV_IMAGE_HOSTS lists them."""
-    return urlsplit(url).netloc.lower()
 
 
 def own_count(request: Request, key: str) -> int:
@@ -48,12 +44,17 @@ def own_count(request: Request, key: str) -> int:
 class PixivAuthMiddleware:
     """Authenticates API calls and keeps the token away from everything else.
 
-    - API host: app headers, ``Accept-Language`` and ``Authorization: Bearer``,
+    Where a request may go is the host policy's (:class:`~pixivcrawl.hosts.HostPolicy`):
+
+    - API origin: app headers, ``Accept-Language`` and ``Authorization: Bearer``,
       added at send time (never stored in queued requests or JOBDIR); the request
       goes to the API download slot. An OAuth error body invalidates the token,
       and the request is sent again after one refresh.
-    - Image hosts (PIXIV_IMAGE_HOSTS): ``Referer``, no Authorization, the image slot.
-    - Any other host is refused and counted (``pixivcrawl/requests/refused_host``).
+    - Image origins (PIXIV_IMAGE_HOSTS): ``Referer``, no Authorization, the image slot.
+    - The token endpoint: only the refresh request itself, which follows no redirect.
+    - Anything else is refused and counted: another host
+      (``pixivcrawl/requests/refused_host``), a scheme other than https, or plain
+      http to a non-loopback host (``pixivcrawl/requests/refused_scheme``).
 
     A refused refresh token closes the spider with reason ``pixiv_auth_failed``.
     """
@@ -71,9 +72,7 @@ class PixivAuthMiddleware:
         image_hosts: list[str],
     ) -> None:
         self.crawler = crawler
-        self.api_host = netloc(api_url)
-        self.auth_url = auth_url
-        self.image_hosts = {h.lower() for h in image_hosts}
+        self.hosts = HostPolicy(api_url=api_url, auth_url=auth_url, image_hosts=image_hosts)
         self.language = language
         self.tokens = TokenManager(
             auth_url=auth_url,
@@ -108,22 +107,22 @@ class PixivAuthMiddleware:
         return await self.crawler.engine.download_async(request)
 
     async def process_request(self, request: Request) -> Response | None:
-        host = netloc(request.url)
+        # Whatever came in (a copied or redirected request), only this middleware adds a token.
+        request.headers.pop(b"Authorization", None)
+        request.meta.pop("_pixiv_token", None)
         # Not by host: the token endpoint may share the API host (the sandbox's does).
-        if request.meta.get("pixiv_auth_request") or request.url == self.auth_url:
-            return None
-        if host == self.api_host:
+        verdict = self.hosts.classify(request.url, auth_request=bool(request.meta.get("pixiv_auth_request")))
+        if verdict.destination is Destination.AUTH:
+            request.meta["dont_redirect"] = True
+        elif verdict.destination is Destination.API:
             await self._authenticate(request)
-        elif host in self.image_hosts:
-            request.headers.pop(b"Authorization", None)
+        elif verdict.destination is Destination.IMAGE:
             request.headers.setdefault("Referer", api.IMAGE_REFERER)
             request.meta.setdefault("download_slot", api.IMAGE_SLOT)
         else:
-            self.crawler.stats.inc_value("pixivcrawl/requests/refused_host")
-            logger.warning(
-                "Refused %s: host %s is not the API host or in PIXIV_IMAGE_HOSTS", request.url, host
-            )
-            raise IgnoreRequest(f"host {host} not allowed")
+            self.crawler.stats.inc_value(f"pixivcrawl/requests/refused_{verdict.reason}")
+            logger.warning("Refused %s: %s", printable(request.url), verdict.detail)
+            raise IgnoreRequest(f"refused by the host policy: {verdict.detail}")
         return None
 
     async def _authenticate(self, request: Request) -> None:
@@ -172,5 +171,5 @@ class PixivAuthMiddleware:
             return
         self._failed = True
         self.crawler.stats.set_value("pixivcrawl/auth/failed", 1)
-        logger.error("Login failed: %s. Stopping the crawl.", message)
+        logger.error("Login failed: %s. Stopping the crawl.", printable(message))
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="pixiv_auth_failed"))

@@ -12,9 +12,13 @@ from urllib.parse import urlsplit
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.defer import deferred_from_coro
 
 from pixivcrawl import api
-from pixivcrawl.middlewares.auth import netloc, own_count
+from pixivcrawl.escape import printable
+from pixivcrawl.hosts import Destination, HostPolicy, Origin
+from pixivcrawl.middlewares.auth import own_count
+from pixivcrawl.tls import tls_failure
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
@@ -67,6 +71,17 @@ def error_kind(status: int, error: dict[str, str]) -> str:
     return f"http_{status}"
 
 
+def as_utf8(response: Response) -> Response:
+    """``response`` read strictly as UTF-8 (the App API's only encoding), whatever charset
+    its headers claim or a detector would guess; UnicodeDecodeError on an invalid byte."""
+    text = response.body.decode("utf-8")
+    # Scrapy caches the text it decodes: when it reads the same, the callback reuses it.
+    if isinstance(response, TextResponse) and response.text == text:
+        return response
+    return response.replace(cls=type(response) if isinstance(response, TextResponse) else TextResponse,
+                            encoding="utf-8")
+
+
 class PixivApiErrorMiddleware:
     """Handles what the App API answers besides data, so spiders only see good pages.
 
@@ -76,25 +91,29 @@ class PixivApiErrorMiddleware:
       PIXIV_RATE_LIMIT_BACKOFF doubling per consecutive pause, at most
       PIXIV_RATE_LIMIT_BACKOFF_MAX; then the request is retried, up to
       PIXIV_RATE_LIMIT_RETRIES times (not counted against RETRY_TIMES).
+    - API pages (200) are decoded strictly as UTF-8, whatever charset they claim: a
+      page with an invalid byte is retried (reason ``undecodable``), then dropped
+      with an error (``pixivcrawl/api/undecodable``), never stored garbled.
     - A 200 API page that is not valid JSON is retried (RETRY_TIMES, reason
       ``malformed_json``), then dropped with an error.
-    - Other error bodies are counted per kind and logged with the endpoint; the
+    - Other error bodies are counted per kind and logged (escaped) with the endpoint; the
       response goes on (a 404 reaches detail callbacks that allow it).
+    - A certificate that does not verify (pixivcrawl.tls) is not retried: the
+      crawl stops with one ERROR naming the host (reason ``tls_failed``, exit 1).
     - Requests that RetryMiddleware re-sends (5xx, resets, timeouts, truncated
       bodies) wait PIXIV_RETRY_BACKOFF seconds, doubling per attempt, at most
       PIXIV_RETRY_BACKOFF_MAX.
 
     It sits between RetryMiddleware (550) and PixivAuthMiddleware (560): its
     responses come after the token was stripped, and before RetryMiddleware sees
-    a 429. Settings: PIXIV_API_URL, PIXIV_IMAGE_HOSTS and the ones above.
+    a 429. Settings: PIXIV_API_URL, PIXIV_AUTH_URL, PIXIV_IMAGE_HOSTS and the ones above.
     """
 
     def __init__(
         self,
         crawler: Crawler,
         *,
-        api_url: str,
-        image_hosts: list[str],
+        hosts: HostPolicy,
         rate_limit_backoff: float,
         rate_limit_backoff_max: float,
         rate_limit_retries: int,
@@ -102,8 +121,7 @@ class PixivApiErrorMiddleware:
         retry_backoff_max: float,
     ) -> None:
         self.crawler = crawler
-        self.api_host = netloc(api_url)
-        self.image_hosts = {h.lower() for h in image_hosts}
+        self.hosts = hosts
         self.rate_limit_backoff = rate_limit_backoff
         self.rate_limit_backoff_max = rate_limit_backoff_max
         self.rate_limit_retries = rate_limit_retries
@@ -113,14 +131,14 @@ class PixivApiErrorMiddleware:
         # how many pauses in a row it had (for the exponential backoff).
         self.paused_until: dict[str, float] = {}
         self.strikes: dict[str, int] = {}
+        self.tls_failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
         return cls(
             crawler,
-            api_url=s["PIXIV_API_URL"],
-            image_hosts=s.getlist("PIXIV_IMAGE_HOSTS"),
+            hosts=HostPolicy.from_settings(s),
             rate_limit_backoff=s.getfloat("PIXIV_RATE_LIMIT_BACKOFF"),
             rate_limit_backoff_max=s.getfloat("PIXIV_RATE_LIMIT_BACKOFF_MAX"),
             rate_limit_retries=s.getint("PIXIV_RATE_LIMIT_RETRIES"),
@@ -132,10 +150,10 @@ class PixivApiErrorMiddleware:
         """The download slot a request goes to (the auth middleware sets it only later)."""
         if slot := request.meta.get("download_slot"):
             return str(slot)
-        host = netloc(request.url)
-        if host == self.api_host:
+        destination = self.hosts.classify(request.url).destination
+        if destination is Destination.API:
             return api.API_SLOT
-        if host in self.image_hosts:
+        if destination is Destination.IMAGE:
             return api.IMAGE_SLOT
         return urlsplit(request.url).hostname or ""
 
@@ -153,7 +171,12 @@ class PixivApiErrorMiddleware:
     def process_response(self, request: Request, response: Response) -> Request | Response:
         # The token endpoint may share the API host (the sandbox does); its
         # errors have their own shape and belong to the auth middleware.
-        is_api = netloc(request.url) == self.api_host and not request.meta.get("pixiv_auth_request")
+        is_api = not request.meta.get("pixiv_auth_request") and self.hosts.is_api(request.url)
+        if is_api and response.status == 200:
+            try:
+                response = as_utf8(response)
+            except UnicodeDecodeError as exc:
+                return self._retry_or_drop(request, "undecodable", f"not UTF-8 ({exc.reason} at byte {exc.start})")
         error = api.error_of(response.body) if is_api else None
         if is_rate_limit(response, error):
             return self._rate_limited(request, response)
@@ -166,6 +189,21 @@ class PixivApiErrorMiddleware:
             self._count_error(request, response, error)
         return response
 
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        reason = tls_failure(exception)
+        if reason is None:
+            return
+        self.crawler.stats.inc_value("pixivcrawl/tls/failed")
+        if not self.tls_failed:
+            self.tls_failed = True
+            logger.error(
+                "TLS: %s did not verify (%s); nothing was sent to it and the crawl stops "
+                "(PIXIV_CA_BUNDLE names the CAs to trust)",
+                Origin.of(request.url), reason,
+            )
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="tls_failed"))
+        raise IgnoreRequest(f"TLS verification failed for {Origin.of(request.url)}")
+
     def _rate_limited(self, request: Request, response: Response) -> Request:
         stats = self.crawler.stats
         stats.inc_value("pixivcrawl/api/rate_limited")
@@ -176,7 +214,7 @@ class PixivApiErrorMiddleware:
             stats.inc_value("pixivcrawl/api/rate_limit_gave_up")
             logger.error(
                 "Gave up on %s: still rate limited after %d retries (PIXIV_RATE_LIMIT_RETRIES)",
-                request.url,
+                printable(request.url),
                 tries,
             )
             raise IgnoreRequest("rate limited")
@@ -216,7 +254,7 @@ class PixivApiErrorMiddleware:
             logger.warning(
                 "Pixiv rate limit (HTTP %s on %s): pausing the %s slot for %.1fs",
                 response.status,
-                urlsplit(response.url).path,
+                printable(urlsplit(response.url).path),
                 key,
                 delay,
             )
@@ -250,15 +288,20 @@ class PixivApiErrorMiddleware:
         return True
 
     def _malformed(self, request: Request, response: Response) -> Request:
-        self.crawler.stats.inc_value("pixivcrawl/api/malformed_json")
+        return self._retry_or_drop(request, "malformed_json", "malformed JSON")
+
+    def _retry_or_drop(self, request: Request, reason: str, what: str) -> Request:
+        """Retry a 200 page that cannot be read (RETRY_TIMES); then drop it (Scrapy logs the give-up)."""
+        self.crawler.stats.inc_value(f"pixivcrawl/api/{reason}")
         retry = get_retry_request(
             request,
             spider=self.crawler.spider,  # type: ignore[arg-type]
-            reason="malformed_json",
+            reason=reason,
             logger=logger,
         )
         if retry is None:
-            raise IgnoreRequest(f"malformed JSON from {urlsplit(response.url).path}")
+            self.crawler.stats.inc_value(f"pixivcrawl/api/{reason}/dropped")
+            raise IgnoreRequest(f"{what} from {urlsplit(request.url).path}")
         return retry
 
     def _count_error(self, request: Request, response: Response, error: dict[str, str]) -> None:
@@ -272,6 +315,6 @@ class PixivApiErrorMiddleware:
             "Pixiv API error %s (HTTP %s) on %s: %s",
             kind,
             response.status,
-            urlsplit(request.url).path,
-            message[:200],
+            printable(urlsplit(request.url).path),
+            printable(message, 200),
         )

@@ -21,6 +21,9 @@ async def serve(config: SandboxConfig) -> None:
     await sandbox.start()
     print(f"pixiv sandbox: API {sandbox.api_url}  auth {sandbox.auth_url}  images {sandbox.image_url}  "
           f"refresh token {config.refresh_token!r}  login user {config.login_user_id}", flush=True)
+    if sandbox.ca_bundle:
+        print(f"pixiv sandbox: HTTPS with a generated CA; trust it in crawls with -s PIXIV_CA_BUNDLE={sandbox.ca_bundle}",
+              flush=True)
     done = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -225,10 +225,10 @@ def novel_json(request: web.Request, w: Any) -> Raw:
 
 def user_preview(request: web.Request, user_id: int) -> Raw:
     world = state(request).world
-    return Raw(encode({"user": world.user_obj(user_id, viewer(request)),
+    return Raw(encode({"user": world.user_preview_user(user_id, viewer(request)),
                        "illusts": [illust_json(request, w) for w in world.latest_works(user_id, "any")],
                        "novels": [novel_json(request, w) for w in world.latest_works(user_id, "novel")],
-                       "is_muted": False}))
+                       "is_muted": world.is_muted(user_id)}))
 
 
 def dead_endpoint(request: web.Request) -> web.Response:

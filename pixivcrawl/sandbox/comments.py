@@ -25,7 +25,11 @@ def comment_json(request: web.Request, cid: int, ts: int, has_replies: bool | No
                          "user": user}
     if has_replies is not None:
         c["has_replies"] = has_replies
-    c["stamp"] = None
+    # One comment in eight is a stamp: an empty text and the stamp (pixivpy's Comment.stamp).
+    stamp_id = 100 + cid % 400
+    c["stamp"] = {"stamp_id": stamp_id, "stamp_url": f"{world.static_base}/common/images/stamp/generated-stamps/{stamp_id}_s.jpg"} if cid % 8 == 5 else None
+    if c["stamp"]:
+        c["comment"] = ""
     return c
 
 

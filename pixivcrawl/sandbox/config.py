@@ -49,6 +49,8 @@ class SandboxConfig:
     fault_scope: str = _knob("all", "where faults apply", ("api", "image", "all"))
     fault_seed: int = _knob(0, "seed of the fault decisions")
     fault_max_consecutive: int = _knob(3, "never fault one request key more often than this in a row")
+    tls: bool = _knob(False, "serve HTTPS with a CA generated at start (its ca.pem is PIXIV_CA_BUNDLE for crawls)")
+    tls_dir: str = _knob("", "where --tls writes ca.pem, server.pem and server.key (default: a new temporary directory)")
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> SandboxConfig:
@@ -89,6 +91,10 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: bool = True) -> Non
     for f in dataclasses.fields(SandboxConfig):
         flag = "--" + f.name.replace("_", "-")
         help = f"{f.metadata['help']} [default {f.default}, setting {SETTING_PREFIX}{f.name.upper()}]"
+        if isinstance(f.default, bool):
+            group.add_argument(flag, dest=f.name, action="store_const", const=True,
+                               default=f.default if defaults else None, help=help.replace("%", "%%"))
+            continue
         group.add_argument(flag, dest=f.name, type=type(f.default), default=f.default if defaults else None,
                            choices=f.metadata["choices"], help=help.replace("%", "%%"))
 

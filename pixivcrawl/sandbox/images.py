@@ -22,6 +22,7 @@ UGOIRA_ZIP = re.compile(rf"^/img-zip-ugoira/img/{TS}/(\d+)_ugoira(600x600|1920x1
 AVATAR = re.compile(rf"^/(?:c/[^/]+/)?user-profile/img/{TS}/(\d+)_([0-9a-f]+)(?:_\d+)?\.jpg$")
 BACKGROUND = re.compile(rf"^/(?:c/[^/]+/)?background/img/{TS}/(\d+)_([0-9a-f]+)(?:_master1200)?\.jpg$")
 COVER = re.compile(rf"^/(?:c/[^/]+/)?novel-cover-(?:master|original)/img/{TS}/ci(\d+)_([0-9a-f]+)(?:_master1200)?\.(jpg|png)$")
+NOVEL_IMAGE = re.compile(rf"^/(?:c/[^/]+/)?novel-cover-(?:master|original)/img/{TS}/tei(\d+)_([0-9a-f]+)(?:_master1200)?\.jpg$")
 PLACEHOLDER = re.compile(r"^/common/images/[\w/.-]+\.(png|jpg)$")
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "zip": "application/zip"}
 
@@ -124,6 +125,13 @@ def resolve(world: World, path: str) -> tuple[str, tuple, str] | None:  # type: 
         w = world.novel_by_id(int(m.group(2)))
         ok = w is not None and not (w.deleted or w.hidden) and world.date_path(w.ts) == m.group(1)
         return ("cover", (1, w.id), m.group(4)) if ok and w else None
+    m = NOVEL_IMAGE.match(path)
+    if m:
+        image_id = int(m.group(2))
+        w = world.novel_by_id(image_id // world.MAX_NOVEL_IMAGES)
+        ok = (w is not None and not (w.deleted or w.hidden) and world.date_path(w.ts) == m.group(1)
+              and world.novel_image_url(w, image_id, None).endswith(f"_{m.group(3)}.jpg"))
+        return ("novel_image", (3, image_id), "jpg") if ok and w else None
     m = PLACEHOLDER.match(path)
     if m:
         return "placeholder", (2, zlib.crc32(path.encode())), m.group(1)

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .api import (get_work, Raw, compact, encode, novel_json, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
+from .api import (get_work, Raw, compact, encode, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
                   offset_param, state, take, viewer)
 from .comments import comments_page, replies_page
 from .images import ugoira_delays, ugoira_frame_count
@@ -58,16 +58,23 @@ def _php_array(request: web.Request, name: str) -> list[str]:
     return [v for k, v in request.query.items() if k == name + "[]" or (k.startswith(name + "[") and k.endswith("]"))]
 
 
+#: Works of viewed[] a later related page lists again.
+RELATED_REPEATS = 2
+
+
 async def related(request: web.Request) -> web.Response:
     world = state(request).world
     w = get_illust(request)
     n = state(request).config.page_size
     viewed = _php_array(request, "viewed")
     seeds = _php_array(request, "seed_illust_ids") or [str(w.id)]
-    idxs = world.related_idx(w.idx, False, n, len(viewed))
-    items = [illust_json(request, world.illust(i)) for i in idxs]
+    # Real later pages repeat a few works already in their viewed[] (captures): two here.
+    repeats = [int(v) for v in viewed[:RELATED_REPEATS]]
+    idxs = world.related_idx(w.idx, False, n - len(repeats), len(viewed))
+    items = [illust_json(request, world.illust_by_id(i)) for i in repeats]
+    items += [illust_json(request, world.illust(i)) for i in idxs]
     url = None
-    if len(viewed) + n < n * 5:  # Pixiv's related list runs dry after a few pages
+    if len(viewed) + len(idxs) < n * 4:  # Pixiv's related list runs dry after a few pages
         pairs = [("illust_id", str(w.id)), ("filter", request.query.get("filter", "for_ios"))]
         pairs += [(f"seed_illust_ids[{i}]", s) for i, s in enumerate(seeds)]
         pairs += [(f"viewed[{i}]", v) for i, v in enumerate(viewed + [str(world.illust(i).id) for i in idxs])]
@@ -88,7 +95,21 @@ async def recommended(request: web.Request) -> web.Response:
     return json_response({"illusts": [illust_json(request, world.illust(i)) for i in idxs],
                           "ranking_illusts": ranking_illusts, "contest_exists": False,
                           "privacy_policy": {},
-                          "next_url": next_url(request, offset=offset + n) if more else None})
+                          "next_url": recommended_next_url(request, offset + n, idxs) if more else None})
+
+
+def recommended_next_url(request: web.Request, offset: int, idxs: list[int]) -> str:
+    """The long next_url of the capture: the ids viewed so far as viewed[N], and the bookmark-id bounds."""
+    world = state(request).world
+    viewed = _php_array(request, "viewed") + [str(world.illust(i).id) for i in idxs]
+    pairs = [(k, request.query.get(k, d)) for k, d in (("content_type", "illust"), ("filter", "for_ios"),
+                                                       ("include_ranking_label", "true"))]
+    bookmarks = world.user_bookmarks(viewer(request), "public") or [0]
+    pairs += [("min_bookmark_id_for_recent_illust", str(min(bookmarks) * 10 + 7)),
+              ("max_bookmark_id_for_recommend", str(max(bookmarks) * 10 + 3)), ("offset", str(offset)),
+              ("include_privacy_policy", "false")]
+    pairs += [(f"viewed[{i}]", v) for i, v in enumerate(viewed)]
+    return f"{state(request).api_base}{request.path}?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
 
 
 async def new(request: web.Request) -> web.Response:
@@ -110,23 +131,43 @@ async def follow(request: web.Request) -> web.Response:
     return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=False), "illusts", lambda w: illust_json(request, w))
 
 
-async def series(request: web.Request) -> web.Response:
+def series_detail(request: web.Request, sid_: int) -> tuple[dict[str, object], list[int]]:
+    """``illust_series_detail`` of a series, and its works' indexes in order (deleted ones left out)."""
     world = state(request).world
-    sid_ = int_param(request, "illust_series_id")
     members = [i for i in world.series_members(sid_, False) if not world.illust(i).deleted]
     if not members:
         raise ApiError(404, "", "Series not found")  # wording unknown
     first = world.illust(members[0])
-    user_id = first.user_id
     detail = {"id": sid_, "title": world.series_title(sid_, False), "caption": "",
               "cover_image_urls": {"medium": world.illust_urls(first, 0)["medium"]},
               "series_work_count": len(members), "create_date": world.iso(first.ts),
-              "width": 1000, "height": 1414, "user": world.user_obj(user_id, viewer(request)),
-              "watchlist_added": False}
+              "width": 1000, "height": 1414, "user": world.user_obj(first.user_id, viewer(request)),
+              "watchlist_added": sid_ % 5 == 0}
+    return detail, members
+
+
+async def series(request: web.Request) -> web.Response:
+    world = state(request).world
+    detail, members = series_detail(request, int_param(request, "illust_series_id"))
+    first = world.illust(members[0])
     extra = {"illust_series_detail": detail, "illust_series_first_illust": illust_json(request, first)}
     # newest first, as Pixiv lists a series' works
     return offset_page(request, iter(reversed(members)), "illusts",
                        lambda i: illust_json(request, world.illust(i)), extra=extra)
+
+
+async def series_context(request: web.Request) -> web.Response:
+    """/v1/illust-series/illust: a work's series and its place there (Owlbear: content_order, prev, next)."""
+    world = state(request).world
+    w = get_illust(request)
+    if not w.series_id or w.deleted:
+        raise ApiError(404, "", "Series not found")  # wording unknown, as for /v1/illust/series
+    detail, members = series_detail(request, w.series_id)
+    pos = members.index(w.idx)
+    neighbour = {k: illust_json(request, world.illust(members[j])) if 0 <= j < len(members) else None
+                 for k, j in (("prev", pos - 1), ("next", pos + 1))}
+    context = Raw(encode({"content_order": pos + 1, **neighbour}))
+    return json_response({"illust_series_detail": detail, "illust_series_context": context})
 
 
 async def bookmark_detail(request: web.Request) -> web.Response:
@@ -152,12 +193,15 @@ def trend_tags(request: web.Request, novel: bool) -> list[Raw]:
     for i, t in enumerate(TAGS):
         if t.name in ("R-18", "R-18G"):
             continue
-        w = world.latest_with_tag(i, novel)
+        # The novel list's entries carry an illust too (the Owlbear capture; pixiv-artvier and
+        # Pixeval parse it with the illust model): the tag must be a novel tag of the day.
+        if world.latest_with_tag(i, novel) is None:
+            continue
+        w = world.latest_with_tag(i, False)
         if w is None:
             continue
-        obj = novel_json(request, w) if novel else illust_json(request, w)
         out.append(Raw(encode({"tag": t.name, "translated_name": (t.tr or {}).get(lg) if lg != "ja" else None,
-                               "novel" if novel else "illust": obj})))
+                               "illust": illust_json(request, w)})))
     return out
 
 
@@ -188,6 +232,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/v1/illust/new", new)
     router.add_get("/v2/illust/follow", follow)
     router.add_get("/v1/illust/series", series)
+    router.add_get("/v1/illust-series/illust", series_context)
     router.add_get("/v2/illust/bookmark/detail", bookmark_detail)
     router.add_get("/v1/trending-tags/illust", trending)
     router.add_get("/v1/search/illust", search)

@@ -119,21 +119,20 @@ async def mypixiv(request: web.Request) -> web.Response:
 
 async def recommended(request: web.Request) -> web.Response:
     world = state(request).world
-    v = viewer(request)
-    ids = [1 + (v * 7919 + k * 104729) % world.n_users for k in range(300)]
-    return offset_page(request, iter(dict.fromkeys(ids)), "user_previews", lambda u: user_preview(request, u))
+    ids = world.recommended_user_ids(viewer(request))
+    return offset_page(request, iter(ids), "user_previews", lambda u: user_preview(request, u))
 
 
 async def related(request: web.Request) -> web.Response:
     world = state(request).world
-    seed_user = get_user(request, "seed_user_id")
-    ids = [u for u in dict.fromkeys(1 + (seed_user * 31 + k * 7927) % world.n_users for k in range(30)) if u != seed_user]
+    ids = world.related_user_ids(get_user(request, "seed_user_id"))
     return json_response({"user_previews": [user_preview(request, u) for u in ids], "next_url": None})
 
 
 async def user_list(request: web.Request) -> web.Response:
-    get_user(request)
-    return json_response({"user_previews": [], "next_url": None})
+    world = state(request).world
+    ids = world.listed_user_ids(get_user(request))
+    return offset_page(request, iter(ids), "user_previews", lambda u: user_preview(request, u))
 
 
 async def write_ok(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from .api import State, make_api_app
 from .config import SandboxConfig
 from .image_host import make_image_app
 from .oauth import s256
+from .tls import Certificates, make_certificates
 from .world import World
 
 HOST = "127.0.0.1"
@@ -26,14 +27,25 @@ class Sandbox:
         self.stats = self.state.stats
         self.port = 0
         self.image_port = 0
+        # With the ``tls`` knob: the CA (``certificates.ca``) and certificate it serves.
+        self.certificates: Certificates | None = None
         self._runners: list[web.AppRunner] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
     # --- addresses ------------------------------------------------------------------------
     @property
+    def scheme(self) -> str:
+        return "https" if self.config.tls else "http"
+
+    @property
+    def ca_bundle(self) -> str:
+        """The CA file a crawl trusts (PIXIV_CA_BUNDLE) with the ``tls`` knob, else ""."""
+        return str(self.certificates.ca) if self.certificates else ""
+
+    @property
     def api_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{self.scheme}://{HOST}:{self.port}"
 
     @property
     def auth_url(self) -> str:
@@ -45,7 +57,7 @@ class Sandbox:
 
     @property
     def image_url(self) -> str:
-        return f"http://{self.image_host}"
+        return f"{self.scheme}://{self.image_host}"
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -54,8 +66,11 @@ class Sandbox:
         for r in (api_runner, img_runner):
             await r.setup()
             self._runners.append(r)
-        self.port = await _bind(api_runner, self.config.port)
-        self.image_port = await _bind(img_runner, self.config.image_port)
+        if self.config.tls and self.certificates is None:
+            self.certificates = make_certificates(self.config.tls_dir or None)
+        context = self.certificates.server_context() if self.certificates else None
+        self.port = await _bind(api_runner, self.config.port, context)
+        self.image_port = await _bind(img_runner, self.config.image_port, context)
         self.world.image_base = self.world.static_base = self.image_url
         self.world.api_base = self.state.api_base = self.api_url
 
@@ -120,8 +135,8 @@ class Sandbox:
         self.stop_thread()
 
 
-async def _bind(runner: web.AppRunner, port: int) -> int:
-    site = web.TCPSite(runner, HOST, port, reuse_address=True)
+async def _bind(runner: web.AppRunner, port: int, ssl_context: Any = None) -> int:
+    site = web.TCPSite(runner, HOST, port, reuse_address=True, ssl_context=ssl_context)
     await site.start()
     server = site._server  # aiohttp exposes no public accessor for the bound port
     return server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

@@ -10,9 +10,12 @@ from urllib.parse import urlencode
 
 import scrapy
 from scrapy import signals
+from w3lib.url import canonicalize_url
 
 from pixivcrawl import api
+from pixivcrawl.escape import printable
 from pixivcrawl.exceptions import ArgumentError
+from pixivcrawl.hosts import Destination, HostPolicy
 from pixivcrawl.db.archive import Archive
 from pixivcrawl.items import ApiObject
 from pixivcrawl.models import WorkStatus
@@ -25,8 +28,8 @@ if TYPE_CHECKING:
 
     from pixivcrawl.auth import TokenManager
 
-#: Meta keys of a listing request that its next page keeps.
-LISTING_META_KEYS = ("pixiv_page", "handle_httpstatus_list")
+#: Meta keys of a listing request that its next page keeps (``pixiv_listing``: the first page's URL).
+LISTING_META_KEYS = ("pixiv_page", "pixiv_listing", "handle_httpstatus_list")
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -98,6 +101,10 @@ class PixivSpider(scrapy.Spider):
     Subclasses declare ``arguments`` (name -> :class:`Arg`) and build requests
     with :meth:`api_request`; listings continue with :meth:`next_page`, which
     follows Pixiv's absolute ``next_url`` verbatim and honours ``pages=N``.
+
+    A ``next_url`` is followed only on the API origin (the host policy), and a
+    listing stops with a WARNING when it repeats a ``next_url`` or passes
+    PIXIV_MAX_PAGES pages (the loop guard against a server that never ends one).
     """
 
     arguments: ClassVar[dict[str, Arg]] = {}
@@ -110,7 +117,9 @@ class PixivSpider(scrapy.Spider):
     }
     tokens: TokenManager | None = None
     incremental: bool = False  # PIXIV_INCREMENTAL
+    filter: str = ""  # PIXIV_FILTER: the `filter` parameter of the requests that take one
     archive: Archive | None = None  # read access to the archive, in incremental mode
+    max_listing_pages: int = 0  # PIXIV_MAX_PAGES
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         self.args = self.parse_arguments(kwargs)
@@ -121,6 +130,9 @@ class PixivSpider(scrapy.Spider):
         self.archived_novels: set[int] = set()
         # Novels whose text this crawl already asked for: one webview per novel.
         self.novel_texts_requested: set[int] = set()
+        # Per listing (its first page's URL): the pages it went through, for the loop guard.
+        self.listing_urls: dict[str, set[str]] = {}
+        self._hosts: HostPolicy | None = None
 
     @classmethod
     def all_arguments(cls) -> dict[str, Arg]:
@@ -170,6 +182,8 @@ class PixivSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.incremental = crawler.settings.getbool("PIXIV_INCREMENTAL")
+        spider.filter = crawler.settings["PIXIV_FILTER"]
+        spider.max_listing_pages = crawler.settings.getint("PIXIV_MAX_PAGES")
         if spider.incremental:
             spider.archive = Archive.from_crawler(crawler)
             crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
@@ -180,6 +194,13 @@ class PixivSpider(scrapy.Spider):
         # Read when requests are built, not in from_crawler: the sandbox add-on
         # sets PIXIV_API_URL after the spider is created.
         return str(self.settings["PIXIV_API_URL"]).rstrip("/")
+
+    @property
+    def hosts(self) -> HostPolicy:
+        # Built on first use, for the same reason as api_url.
+        if self._hosts is None:
+            self._hosts = HostPolicy.from_settings(self.settings)
+        return self._hosts
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.start_listings():
@@ -232,15 +253,43 @@ class PixivSpider(scrapy.Spider):
     def page_request(
         self, response: Response, url: str, **cb_kwargs: Any
     ) -> scrapy.Request | None:
-        """The request for the next page of a listing at ``url``; None once ``pages`` is reached."""
+        """The request for the next page of a listing at ``url``; None once ``pages`` is
+        reached, or when the loop guard or the host policy stops the listing."""
         page = response.meta.get("pixiv_page", 1)
         if self.max_pages is not None and page >= self.max_pages:
+            return None
+        # A next_url that is not a string (hostile JSON) is refused below like any bad URL.
+        url = response.urljoin(url) if isinstance(url, str) else repr(url)
+        listing = str(response.meta.get("pixiv_listing") or response.url)
+        if not self.next_url_allowed(response, url, page, listing):
             return None
         return response.request.replace(  # type: ignore[union-attr]
             url=url,
             cb_kwargs=cb_kwargs,
-            meta={**listing_meta(response.meta), "pixiv_page": page + 1},
+            meta={**listing_meta(response.meta), "pixiv_page": page + 1, "pixiv_listing": listing},
         )
+
+    def next_url_allowed(self, response: Response, url: str, page: int, listing: str) -> bool:
+        """Whether a listing may go on to ``url``: on the API origin, not seen before in
+        this listing, and within PIXIV_MAX_PAGES. Otherwise a WARNING says why it stops."""
+        verdict = self.hosts.classify(url)
+        stop = None
+        if verdict.destination is not Destination.API:
+            stop, key = f"its next_url {printable(url)} is not on the API origin ({verdict.detail or 'an image host'})", "refused_next_url"
+        else:
+            seen = self.listing_urls.setdefault(listing, set())
+            seen.add(canonicalize_url(response.url))
+            if canonicalize_url(url) in seen:
+                stop, key = f"its next_url {printable(url)} repeats a page it already went through", "loop"
+            elif page >= self.max_listing_pages:
+                stop, key = f"it passed PIXIV_MAX_PAGES={self.max_listing_pages} pages", "max_pages"
+            else:
+                seen.add(canonicalize_url(url))
+        if stop is None:
+            return True
+        self.crawler.stats.inc_value(f"pixivcrawl/paging/{key}")
+        self.logger.warning("Listing %s stops at page %s: %s", printable(listing), page, stop)
+        return False
 
     async def listing_page(
         self,
@@ -333,14 +382,15 @@ class PixivSpider(scrapy.Spider):
             metadata = None
         if not metadata:
             self.crawler.stats.inc_value("pixivcrawl/ugoira/metadata_failed")
-            self.logger.warning("illust %s: no ugoira metadata in the answer; archived without it", illust.get("id"))
+            self.logger.warning("illust %s: no ugoira metadata in the answer; archived without it",
+                                printable(illust.get("id")))
         yield ApiObject("illust", illust, {"ugoira_metadata": metadata} if metadata else {})
 
     def ugoira_failed(self, failure: Failure) -> Iterator[ApiObject]:
         illust = failure.request.cb_kwargs["illust"]  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("pixivcrawl/ugoira/metadata_failed")
-        self.logger.warning("illust %s: no ugoira metadata (%s); archived without it", illust.get("id"),
-                            failure.getErrorMessage())
+        self.logger.warning("illust %s: no ugoira metadata (%s); archived without it", printable(illust.get("id")),
+                            printable(failure.getErrorMessage()))
         yield ApiObject("illust", illust)
 
     def novel_objects(self, novels: list[dict[str, Any]]) -> Iterator[ApiObject | scrapy.Request]:
@@ -361,6 +411,15 @@ class PixivSpider(scrapy.Spider):
             self.novel_texts_requested.add(novel_id)
             params = {"id": novel_id, "viewer_version": api.WEBVIEW_VIEWER_VERSION}
             yield self.api_request(api.NOVEL_WEBVIEW, params, self.parse_novel_text, novel_id=novel_id)
+
+    def preview_objects(self, preview: dict[str, Any], works: bool = True) -> Iterator[ApiObject | scrapy.Request]:
+        """A ``user_previews`` entry: its user (with the entry's ``is_muted``) and, with ``works``,
+        its preview works (whole work objects: archived rather than dropped)."""
+        user = preview.get("user") or {}
+        yield ApiObject("user", {**user, "is_muted": preview.get("is_muted")})
+        if works:
+            yield from self.illust_objects(preview.get("illusts") or [])
+            yield from self.novel_objects(preview.get("novels") or [])
 
     def parse_novel_text(self, response: Response, novel_id: int) -> Iterator[ApiObject]:
         yield ApiObject("novel_text", {"id": novel_id, "html": response.text})

@@ -39,12 +39,9 @@ class FollowingSpider(UserWorksSpider):
         data = response.json()
         for preview in data.get("user_previews") or []:
             followed = (preview.get("user") or {}).get("id")
-            yield ApiObject("user", preview.get("user") or {})
+            all_works = self.args["works"] and isinstance(followed, int)
+            yield from self.preview_objects(preview, works=not all_works)
             yield ApiObject("follow", {"user_id": user_id, "followed_user_id": followed, "restrict": restrict})
-            if self.args["works"] and isinstance(followed, int):
+            if all_works:
                 yield from self.user_works_requests(followed, WORK_TYPES)
-            else:
-                # The previews are whole work objects: archive them rather than drop them.
-                yield from self.illust_objects(preview.get("illusts") or [])
-                yield from self.novel_objects(preview.get("novels") or [])
         yield from self.next_page(response, data, user_id=user_id, restrict=restrict)

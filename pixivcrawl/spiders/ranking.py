@@ -1,11 +1,12 @@
-"""Rankings: the illusts of a ranking and their rank, for one date or a range."""
+"""Rankings: the illusts or novels of a ranking and their rank, for one date or a range."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
+from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.items import ApiObject
 from pixivcrawl.spiders.base import Arg, PixivSpider, parse_dates, yesterday_in_japan
 
@@ -15,13 +16,17 @@ if TYPE_CHECKING:
     import scrapy
     from scrapy.http import Response
 
+MODES = {"illust": api.RANKING_MODES, "novel": api.NOVEL_RANKING_MODES}
+PATHS = {"illust": api.ILLUST_RANKING, "novel": api.NOVEL_RANKING}
+
 
 class RankingSpider(PixivSpider):
-    """Archive a ranking (``mode``) for a date or a ``START..END`` range, with each work's rank."""
+    """Archive a ranking (``type`` illust or novel, ``mode``) for a date or a ``START..END`` range, with each work's rank."""
 
     name = "ranking"
     arguments = {
-        "mode": Arg("ranking to archive", choices=api.RANKING_MODES, default="day"),
+        "type": Arg("illust or novel ranking", choices=tuple(MODES), default="illust"),
+        "mode": Arg("ranking to archive", choices=tuple(dict.fromkeys(api.RANKING_MODES + api.NOVEL_RANKING_MODES)), default="day"),
         "date": Arg(
             "YYYY-MM-DD or START..END (default: yesterday in Japan)",
             parse=parse_dates,
@@ -29,19 +34,31 @@ class RankingSpider(PixivSpider):
         ),
     }
 
+    @classmethod
+    def parse_arguments(cls, kwargs: dict[str, Any]) -> dict[str, Any]:
+        args = super().parse_arguments(kwargs)
+        modes = MODES[args["type"]]
+        if args["mode"] not in modes:
+            raise ArgumentError(
+                f"spider {cls.name}: bad mode={args['mode']!r} for type={args['type']}; expected one of: {', '.join(modes)}"
+            )
+        return args
+
     def start_listings(self) -> Iterable[scrapy.Request]:
+        kind = self.args["type"]
         for date in self.args["date"] or [yesterday_in_japan()]:
-            params = {"mode": self.args["mode"], "filter": api.FILTER, "date": date.isoformat()}
-            yield self.api_request(api.ILLUST_RANKING, params, self.parse_ranking, date=date, first_rank=1)
+            params = {"mode": self.args["mode"], "filter": self.filter, "date": date.isoformat()}
+            yield self.api_request(PATHS[kind], params, self.parse_ranking, date=date, first_rank=1)
 
     def parse_ranking(
         self, response: Response, date: dt.date, first_rank: int
     ) -> Iterator[ApiObject | scrapy.Request]:
+        kind = self.args["type"]
         data = response.json()
-        illusts = data.get("illusts") or []
-        yield from self.illust_objects(illusts)
+        works = data.get(f"{kind}s") or []
+        yield from self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
         # The API has no rank field: the rank is the position in the list.
-        for rank, illust in enumerate(illusts, start=first_rank):
-            entry = {"mode": self.args["mode"], "date": date, "rank": rank, "illust_id": illust.get("id")}
+        for rank, work in enumerate(works, start=first_rank):
+            entry = {"kind": kind, "mode": self.args["mode"], "date": date, "rank": rank, "work_id": work.get("id")}
             yield ApiObject("ranking_entry", entry)
-        yield from self.next_page(response, data, date=date, first_rank=first_rank + len(illusts))
+        yield from self.next_page(response, data, date=date, first_rank=first_rank + len(works))

@@ -1,4 +1,4 @@
-"""Recommendations: the works Pixiv recommends to the logged-in account."""
+"""Recommendations: the works (or users) Pixiv recommends to the logged-in account."""
 
 from __future__ import annotations
 
@@ -6,34 +6,44 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
-from pixivcrawl.spiders.base import Arg, PixivSpider
+from pixivcrawl.spiders.base import Arg
+from pixivcrawl.spiders.user_lists import UserListSpider
 
 if TYPE_CHECKING:
     import scrapy
     from scrapy.http import Response
 
 
-class RecommendedSpider(PixivSpider):
-    """Archive Pixiv's recommendations (illusts, manga or novels) and the ranking works shown with them."""
+class RecommendedSpider(UserListSpider):
+    """Archive Pixiv's recommendations (illusts, manga, novels or users) and the ranking works shown with them."""
 
     name = "recommended"
     # Pixiv's next_url can list the works viewed so far (viewed[N]=...), past Scrapy's 2083 limit.
     custom_settings = {"URLLENGTH_LIMIT": 0}
     arguments = {
-        "type": Arg("works to archive", choices=("illust", "novel"), default="illust"),
+        "type": Arg("works (or users) to archive", choices=("illust", "novel", "user"), default="illust"),
         "content_type": Arg("illust or manga (type=illust only)", choices=api.CONTENT_TYPES, default="illust"),
     }
 
+    async def start(self) -> AsyncIterator[Any]:
+        if self.args["type"] == "user":
+            # Users recommended to the account: user_relations rows (relation 'recommended').
+            owner = await self.account_user_id()
+            yield self.list_request(api.USER_RECOMMENDED, {"filter": self.filter}, owner, "recommended")
+            return
+        for request in self.start_listings():
+            yield request
+
     def start_listings(self) -> Iterable[scrapy.Request]:
         if self.args["type"] == "novel":
-            params = {"include_ranking_novels": "true", "filter": api.FILTER}
+            params = {"include_ranking_novels": "true", "filter": self.filter}
             yield self.api_request(api.NOVEL_RECOMMENDED, params, self.parse_recommended, kind="novel")
             return
         params = {
             "content_type": self.args["content_type"],
             "include_ranking_label": "true",
             "include_ranking_illusts": "true",
-            "filter": api.FILTER,
+            "filter": self.filter,
         }
         yield self.api_request(api.ILLUST_RECOMMENDED, params, self.parse_recommended, kind="illust")
 

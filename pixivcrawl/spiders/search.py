@@ -63,7 +63,8 @@ class SearchSpider(PixivSpider):
         "duration": Arg("only works of the last day, week or month", choices=api.SEARCH_DURATIONS),
         "start_date": Arg("only works from this day (YYYY-MM-DD)", parse=parse_date, expects="a date YYYY-MM-DD"),
         "end_date": Arg("only works up to this day (YYYY-MM-DD)", parse=parse_date, expects="a date YYYY-MM-DD"),
-        "search_ai_type": Arg("0 hides AI-generated works, 1 shows them", choices=api.SEARCH_AI_TYPES),
+        "search_ai_type": Arg("0, 1 or 2, passed on as given (sources disagree on 0 and 1; 2 = AI works only)",
+                              choices=api.SEARCH_AI_TYPES),
     }
 
     @classmethod
@@ -90,7 +91,7 @@ class SearchSpider(PixivSpider):
         if a["type"] == "novel":
             params.update(merge_plain_keyword_results="true", include_translated_tag_results="true")
         else:
-            params["filter"] = api.FILTER
+            params["filter"] = self.filter
         params.update(duration=a["duration"], search_ai_type=a["search_ai_type"])
         start, end = window
         if a["type"] != "user":
@@ -152,10 +153,7 @@ class SearchSpider(PixivSpider):
             if user_id in self.seen:
                 continue
             self.seen.add(user_id)
-            yield ApiObject("user", preview.get("user") or {})
-            # The previews are whole work objects: archive them rather than drop them.
-            yield from self.illust_objects(preview.get("illusts") or [])
-            yield from self.novel_objects(preview.get("novels") or [])
+            yield from self.preview_objects(preview)
         next_url = data.get("next_url")
         if next_url and next_offset(next_url) > api.OFFSET_CAP:
             self.logger.warning("Search %r: Pixiv serves at most %s users", self.args["word"], api.OFFSET_CAP)

@@ -27,7 +27,7 @@ class TrendingSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for kind in KINDS if self.args["type"] == "all" else (self.args["type"],):
-            yield self.api_request(api.TRENDING_TAGS[kind], {"filter": api.FILTER}, self.parse_trending, kind=kind)
+            yield self.api_request(api.TRENDING_TAGS[kind], {"filter": self.filter}, self.parse_trending, kind=kind)
 
     def parse_trending(self, response: Response, kind: str) -> Iterator[ApiObject | scrapy.Request]:
         # Pixiv's trending list is of the day in Japan, whatever the crawler's clock says.
@@ -35,5 +35,5 @@ class TrendingSpider(PixivSpider):
         trends = response.json().get("trend_tags") or []
         for position, trend in enumerate(trends, start=1):
             yield ApiObject("trending_tag", {**trend, "kind": kind, "date": today, "position": position})
-        works = [t[kind] for t in trends if t.get(kind)]
-        yield from self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
+        # Both lists show an illust with each tag, the novel list too (reference §5.4).
+        yield from self.illust_objects([t["illust"] for t in trends if t.get("illust")])

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
+from pixivcrawl.escape import printable
 from pixivcrawl.items import ApiObject
 from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
 
@@ -36,10 +37,10 @@ class UserWorksSpider(PixivSpider):
             if profile is not None and profile.get(PROFILE_TOTALS[work_type]) == 0:
                 continue
             if work_type == "novel":
-                params = {"user_id": user_id, "filter": api.FILTER}
+                params = {"user_id": user_id, "filter": self.filter}
                 yield self.api_request(api.USER_NOVELS, params, self.parse_works, kind="novel")
             else:
-                params = {"user_id": user_id, "type": work_type, "filter": api.FILTER}
+                params = {"user_id": user_id, "type": work_type, "filter": self.filter}
                 yield self.api_request(api.USER_ILLUSTS, params, self.parse_works, kind="illust")
 
 
@@ -54,12 +55,13 @@ class UserSpider(UserWorksSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for user_id in self.args["user_id"]:
-            params = {"user_id": user_id, "filter": api.FILTER}
+            params = {"user_id": user_id, "filter": self.filter}
             yield self.detail_request(api.USER_DETAIL, params, self.parse_user, user_id=user_id)
 
     def parse_user(self, response: Response, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
-            self.logger.warning("user %s: gone (%s)", user_id, (api.error_of(response.body) or {}).get("user_message"))
+            self.logger.warning("user %s: gone (%s)", user_id,
+                                printable((api.error_of(response.body) or {}).get("user_message")))
             return
         data = response.json()
         yield ApiObject("user_detail", data)

@@ -33,6 +33,13 @@ from pixivcrawl.db.upsert import Writer
 from tests.db.factories import REPO, illust, query, store, with_files
 
 
+def at_revision(connection: sa.Connection, rows: Rows) -> Rows:
+    """``rows`` without the columns later revisions added: what the older schema could hold."""
+    inspector = sa.inspect(connection)
+    columns = {t: {c["name"] for c in inspector.get_columns(t)} for t in rows}
+    return {t: [{k: v for k, v in row.items() if k in columns[t]} for row in table_rows] for t, table_rows in rows.items()}
+
+
 def test_empty_database_migrates_to_head_and_matches_the_models(db_url: str) -> None:
     engine = create_engine(db_url)
     assert current_revision(engine) is None
@@ -60,7 +67,7 @@ async def test_upgrade_from_revision_1_keeps_the_data(db_url: str, caplog: pytes
         merge_rows(rows, rows_for(item, now))
     engine = create_engine(db_url)
     with engine.begin() as connection:
-        Writer(engine.dialect).write(connection, rows)
+        Writer(engine.dialect).write(connection, at_revision(connection, rows))
     engine.dispose()
     before = {t: query(db_url, f"SELECT count(*) FROM {t}") for t in ("users", "illusts", "illust_pages", "illust_tags")}
 
@@ -144,3 +151,36 @@ async def test_upgrade_from_revision_2_keeps_the_search_index_and_batches_its_up
     engine.dispose()
     assert found("lighthouse") == [(3,)]
     assert query(sqlite_url, "SELECT count(*) FROM sqlite_master WHERE name = 'search_dirty'") == [(0,)]
+
+
+def test_revision_0008_keeps_every_ranking_as_an_illust_ranking_and_back(db_url: str) -> None:
+    engine = create_engine(db_url)
+    upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO rankings (mode, date, illust_id, rank, crawled_at) VALUES "
+            "('day', '2025-02-04', 11, 1, '2025-02-05 00:00:00+00:00'), ('week', '2025-02-04', 12, 3, '2025-02-05 00:00:00+00:00')"
+        ))
+    upgrade(engine, "0008")
+    engine.dispose()
+    assert query(db_url, "SELECT kind, mode, work_id, rank FROM rankings ORDER BY mode") == [
+        ("illust", "day", 11, 1), ("illust", "week", 12, 3)
+    ]
+    assert query(db_url, "SELECT illust_id, mode, rank FROM ranking_history ORDER BY mode") == [(11, "day", 1), (12, "week", 3)]
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        # A placeholder's sizes are not data any more: NULL is allowed.
+        connection.execute(sa.text(
+            "INSERT INTO illusts (id, title, type, caption, \"restrict\", x_restrict, ai_type, tools, status, "
+            "first_seen_at, last_seen_at) VALUES (5, '', 'illust', '', 0, 0, 0, '[]', 'hidden', "
+            "'2025-02-05 00:00:00+00:00', '2025-02-05 00:00:00+00:00')"
+        ))
+        connection.execute(sa.text(
+            "INSERT INTO rankings (kind, mode, date, work_id, rank, crawled_at) VALUES "
+            "('novel', 'day', '2025-02-04', 11, 2, '2025-02-05 00:00:00+00:00')"
+        ))
+        command.downgrade(alembic_config(connection), "0003")
+    engine.dispose()
+    # Back at 0003: the illust rankings as they were; novel rankings have no place there.
+    assert query(db_url, "SELECT mode, illust_id, rank FROM rankings ORDER BY mode") == [("day", 11, 1), ("week", 12, 3)]
+    assert query(db_url, "SELECT width, height, page_count FROM illusts") == [(0, 0, 1)]

@@ -8,7 +8,8 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.db.schema import TABLES as TABLES_BY_NAME
 from pixivcrawl.models import RankingEntry
-from tests.db.factories import deleted_illust, hidden_illust, illust, query, store, user_detail, with_files
+from pixivcrawl.parsing import parse_novel
+from tests.db.factories import LIMIT, deleted_illust, hidden_illust, illust, query, store, user_detail, with_files
 
 TABLES = ("users", "illusts", "illust_pages", "tags", "illust_tags", "rankings", "work_stats", "series")
 
@@ -115,4 +116,40 @@ async def test_rankings_keep_every_date_and_mode(db_url: str) -> None:
     # A re-crawl after work 10 left the ranking moves 11 up; it does not duplicate it.
     await store(db_url, [RankingEntry(mode="day", date=dt.date(2025, 2, 4), rank=1, illust_id=11)])
     assert query(db_url, "SELECT count(*) FROM rankings") == [(8,)]
-    assert query(db_url, "SELECT rank FROM rankings WHERE mode = 'day' AND date = '2025-02-04' AND illust_id = 11") == [(1,)]
+    assert query(db_url, "SELECT rank FROM rankings WHERE mode = 'day' AND date = '2025-02-04' AND kind = 'illust' AND work_id = 11") == [(1,)]
+
+
+@deferred_f_from_coro_f
+async def test_a_work_twice_in_one_batch_adds_one_stats_row(db_url: str) -> None:
+    # A trending page and a detail, or two related pages, list the same work in one batch.
+    await store(db_url, [illust(1, views=100), illust(2), illust(1, views=100)])
+    assert query(db_url, "SELECT work_id, total_view FROM work_stats ORDER BY work_id") == [(1, 100), (2, 100)]
+    await store(db_url, [illust(1, views=100), illust(1, views=150), illust(1, views=150)])
+    assert query(db_url, "SELECT total_view FROM work_stats WHERE work_id = 1 ORDER BY captured_at") == [(100,), (150,)]
+
+
+@deferred_f_from_coro_f
+async def test_a_work_first_seen_hidden_has_no_placeholder_values(db_url: str) -> None:
+    await store(db_url, [hidden_illust(5)])
+    assert query(
+        db_url, "SELECT status, width, height, page_count, total_view, total_bookmarks, sanity_level FROM illusts"
+    ) == [("hidden", None, None, None, None, None, None)]
+    assert query(db_url, "SELECT count(*) FROM work_stats") == [(0,)]
+    await store(db_url, [illust(5)])
+    assert query(db_url, "SELECT status, width, height, page_count, total_view FROM illusts") == [
+        ("available", 1200, 1700, 1, 100)
+    ]
+
+
+@deferred_f_from_coro_f
+async def test_a_novel_first_seen_hidden_has_no_placeholder_values(db_url: str) -> None:
+    url = LIMIT.format("sanity_level")
+    placeholder = {
+        "id": 9, "title": "", "caption": "", "visible": False, "page_count": 0, "text_length": 0,
+        "total_view": 0, "total_bookmarks": 0, "image_urls": {"square_medium": url, "medium": url},
+        "user": {"id": 4, "name": "", "account": ""}, "tags": [], "series": {},
+    }
+    await store(db_url, [parse_novel(placeholder)])
+    assert query(db_url, "SELECT status, page_count, text_length, total_view, total_bookmarks FROM novels") == [
+        ("hidden", None, None, None, None)
+    ]

@@ -188,7 +188,7 @@ def test_two_crawls_on_one_new_sqlite_archive_both_finish(make_sandbox, tmp_path
     for code, err in outcomes:
         assert code == 0, err[-3000:]
         assert "database is locked" not in err and "already exists" not in err
-    ranked = {r[0] for r in query(tmp_path, "SELECT illust_id FROM rankings WHERE date = '2026-10-30'")}
+    ranked = {r[0] for r in query(tmp_path, "SELECT work_id FROM rankings WHERE date = '2026-10-30'")}
     assert ranked == set(sandbox.server.world.ranking("day", "2026-10-30")[:20])
     theirs = set(sandbox.server.world.user_illust_ids(ARTISTS[0], "illust")[:20])
     assert theirs <= {r[0] for r in query(tmp_path, "SELECT id FROM illusts")}

@@ -145,3 +145,22 @@ def test_novel_series_and_ranking(client: Client) -> None:
     assert [i["id"] for i in items] == members
     ranked = client.json("/v1/novel/ranking", mode="day", date="2026-10-20")["novels"]
     assert [i["id"] for i in ranked] == world.ranking("day", "2026-10-20", novel=True)[:30]
+
+
+def test_recommended_next_url_is_long_like_the_capture_and_related_pages_repeat_viewed(client: Client) -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    first = client.json("/v1/illust/recommended", content_type="illust", include_ranking_label="true", filter="for_ios")
+    query = dict(parse_qsl(urlsplit(first["next_url"]).query))
+    assert {"min_bookmark_id_for_recent_illust", "max_bookmark_id_for_recommend", "include_privacy_policy", "offset"} <= set(query)
+    assert [query[f"viewed[{i}]"] for i in range(len(first["illusts"]))] == [str(i["id"]) for i in first["illusts"]]
+    second = client.json(first["next_url"])
+    viewed2 = [v for k, v in parse_qsl(urlsplit(second["next_url"]).query) if k.startswith("viewed[")]
+    assert viewed2[: len(first["illusts"])] == [str(i["id"]) for i in first["illusts"]]
+    assert len(viewed2) == len(first["illusts"]) + len(second["illusts"])
+
+    seed = next(w for w in map(client.sb.world.illust, range(100)) if not (w.deleted or w.hidden))
+    page1 = client.json("/v2/illust/related", illust_id=seed.id, filter="for_ios")
+    viewed = [v for k, v in parse_qsl(urlsplit(page1["next_url"]).query) if k.startswith("viewed[")]
+    page2 = client.json(page1["next_url"])
+    assert [str(i["id"]) for i in page2["illusts"][:2]] == viewed[:2]

@@ -140,7 +140,9 @@ def test_user_endpoints(api: Any, sandbox: Sandbox) -> None:
     assert ok(api.user_mypixiv(1)).user_previews
     assert ok(api.user_recommended()).user_previews
     assert ok(api.user_related(5)).user_previews
-    assert ok(api.user_list(1)).user_previews == []
+    listed = ok(api.user_list(1)).user_previews
+    assert [p.user.id for p in listed] == sandbox.world.listed_user_ids(1)
+    assert all("is_accept_request" in p.user and "is_muted" in p for p in listed)
     assert ok(api.user_follow_add(5)) == {} and ok(api.user_follow_delete(5)) == {}
 
 
@@ -180,3 +182,53 @@ def test_comments_and_replies(api: Any, sandbox: Sandbox) -> None:
     sr = ok(api.no_auth_requests_call("GET", f"{api.hosts}/v1/illust/series",
                                       params={"illust_series_id": series_id}).json())
     assert sr["illust_series_detail"]["series_work_count"] == len(sr["illusts"])
+
+
+def get(api: Any, path: str, **params: Any) -> Any:
+    """An endpoint pixivpy has no method for, through its own authenticated session."""
+    return ok(api.parse_result(api.no_auth_requests_call("GET", f"{api.hosts}{path}", params=params)))
+
+
+def test_endpoints_added_for_the_whole_reference(api: Any, sandbox: Sandbox, tmp_path: Path) -> None:
+    world = sandbox.world
+    # A novel whose text embeds uploaded images: the webview's `images` map, files served.
+    n = next(world.novel(i) for i in range(0, 2000) if not (world.novel(i).hidden or world.novel(i).deleted)
+             and "[uploadedimage:" in world.novel_text(world.novel(i)))
+    wv = api.webview_novel(n.id)
+    key, image = next(iter(wv.images.items()))
+    assert f"[uploadedimage:{key}]" in wv.text and image.novelImageId == key
+    assert set(image.urls) == {"240mw", "480mw", "1200x1200", "128x128", "original"}
+    assert wv.rating.like >= 0
+    api.download(image.urls.original, path=str(tmp_path))
+    Image.open(tmp_path / Path(image.urls.original).name).verify()
+
+    ranking = get(api, "/v1/novel/ranking", mode="week_rookie", date="2026-10-20", filter="for_ios")
+    assert [x.id for x in ranking.novels] == world.ranking("week_rookie", "2026-10-20", novel=True)[:30]
+    trends = get(api, "/v1/trending-tags/novel", filter="for_ios").trend_tags
+    assert trends and all(t.illust.id and "novel" not in t for t in trends)
+    assert get(api, "/v1/user/bookmark-tags/novel", user_id=1, restrict="public").bookmark_tags is not None
+
+    work = next(w for w in map(world.illust, range(1000, 20000)) if w.series_id and not (w.deleted or w.hidden))
+    context = get(api, "/v1/illust-series/illust", illust_id=work.id)
+    assert context.illust_series_detail.id == work.series_id and context.illust_series_context.content_order >= 1
+
+    followers = ok(api.user_follower(7)).user_previews
+    assert followers and all("is_accept_request" in p.user and "is_muted" in p for p in followers)
+    embedded = followers[0].illusts[0].user if followers[0].illusts else ok(api.illust_detail(work.id)).illust.user
+    assert "is_accept_request" not in embedded and "is_access_blocking_user" not in embedded
+    assert [p.user.id for p in ok(api.user_related(42)).user_previews] == world.related_user_ids(42)
+    assert ok(api.user_mypixiv(3)).user_previews is not None
+
+    ai = ok(api.search_illust("猫", search_ai_type=2)).illusts
+    assert ai and all(i.illust_ai_type == 2 for i in ai if i.visible)
+    rec = ok(api.illust_recommended())
+    assert "viewed%5B0%5D" in rec.next_url and "max_bookmark_id_for_recommend" in rec.next_url
+    assert ok(api.illust_recommended(**api.parse_qs(rec.next_url))).illusts
+
+    hidden = next(w for w in map(world.illust, range(0, 5000)) if w.hidden)
+    placeholder = ok(api.illust_detail(hidden.id)).illust
+    assert placeholder.visible is False and placeholder.sanity_level == 0 and "comment_access_control" in placeholder
+    commented = next(world.illust(i) for i in range(50_000, 60_000) if world.comment_count(world.illust(i)) > 31)
+    comments = get(api, "/v3/illust/comments", illust_id=commented.id).comments
+    stamps = [c for c in comments if c.stamp]
+    assert stamps and all(c.stamp.stamp_url and c.comment == "" for c in stamps)

@@ -85,3 +85,41 @@ def test_a_novel_seen_twice_in_a_crawl_costs_one_webview() -> None:
     requests = [r for r in first + again if not isinstance(r, ApiObject)]
     assert [r.url for r in requests] == [f"http://api.test/webview/v2/novel?id={shown.id}&viewer_version=20221031_ai"]
     assert [o.kind for o in first + again if isinstance(o, ApiObject)] == ["novel"] * 4
+
+
+@deferred_f_from_coro_f
+async def test_novel_with_uploaded_and_pixiv_images_archives_them_with_files(sandbox: RunningSandbox, archive: Archive) -> None:
+    world = sandbox.server.world
+    [novel] = pick(world, 1, lambda w: not (w.deleted or w.hidden) and "[uploadedimage:" in world.novel_text(w)
+                   and "[pixivimage:" in world.novel_text(w))
+    page = world.webview_novel(novel)
+    crawler = await crawl(NovelSpider, sandbox, archive, novel_id=str(novel.id))
+    assert crawler.stats.get_value("finish_reason") == "finished"
+
+    assert archive.query("SELECT like_count FROM novel_texts WHERE novel_id = ?", novel.id) == [(page["rating"]["like"],)]
+    uploaded = archive.query(
+        "SELECT image_key, sanity_level, url, local_path, size, sha256 FROM novel_images WHERE kind = 'uploaded' ORDER BY image_key"
+    )
+    assert [(key, sl, url) for key, sl, url, *_ in uploaded] == [
+        (key, int(image["sl"]), image["urls"]["original"]) for key, image in sorted(page["images"].items())
+    ]
+    for key, _, _, local_path, size, sha256 in uploaded:
+        assert local_path == f"novels/{novel.id}_image{key}.jpg"
+        stored = archive.files / local_path
+        assert stored.stat().st_size == size and len(sha256) == 64
+
+    [(key, illust_id, image_page, url, local_path)] = archive.query(
+        "SELECT image_key, illust_id, page, url, local_path FROM novel_images WHERE kind = 'pixiv'"
+    )
+    assert f"[pixivimage:{key}]" in page["text"] and key == f"{illust_id}-{image_page}"
+    # The illust page the text shows, from the page's `illusts` map, is stored beside the novel.
+    entry = page["illusts"][key]
+    assert url == entry["illust"]["images"]["original"]
+    assert local_path == f"novels/{novel.id}_image{key}{url[url.rindex('.'):]}"
+    assert (archive.files / local_path).is_file()
+
+    # Read again, the text's images are found archived: none is fetched twice.
+    sandbox.reset_stats()
+    crawler = await crawl(NovelSpider, sandbox, archive, novel_id=str(novel.id))
+    assert crawler.stats.get_value("file_status_count/uptodate") >= len(uploaded) + 1
+    assert sandbox.stats()["image_requests"] == 0

@@ -87,9 +87,21 @@ def test_narrowing_overlaps_one_day_and_always_shrinks_the_window() -> None:
         ({"word": "a", "sort": "newest"}, "bad sort='newest'; expected one of: date_desc, date_asc, popular_desc"),
         ({"word": "a", "start_date": "2026-02-01", "end_date": "2026-01-01"}, "bad start_date=2026-02-01"),
         ({"word": "a", "search_target": "text"}, "search_target='text'; expected it with type=novel only"),
-        ({"word": "a", "search_ai_type": "2"}, "bad search_ai_type='2'; expected one of: 0, 1"),
+        ({"word": "a", "search_ai_type": "3"}, "bad search_ai_type='3'; expected one of: 0, 1, 2"),
     ],
 )
 def test_bad_search_arguments_stop_before_any_request(kwargs, message) -> None:
     with pytest.raises(ArgumentError, match=message.replace("(", r"\(")):
         SearchSpider.parse_arguments(kwargs)
+
+
+@pytest.mark.parametrize(("ai_type", "ai_works"), [("2", "only"), ("0", "none"), ("1", "some")])
+@deferred_f_from_coro_f
+async def test_search_ai_type_is_passed_on_as_given(sandbox, archive: Archive, ai_type: str, ai_works: str) -> None:
+    crawler = await crawl(SearchSpider, sandbox, archive, settings=NO_FILES, word="猫", search_ai_type=ai_type, pages="2")
+    assert crawler.stats.get_value("finish_reason") == "finished"
+    assert routes(sandbox)["/v1/search/illust"] == 2
+    # The sandbox follows pixivpy for 0 (hide AI) and 1 (show), and the reference for 2 (AI only).
+    stored = [a == 2 for (a,) in archive.query("SELECT ai_type FROM illusts WHERE status = 'available'")]
+    assert stored
+    assert {"only": all(stored), "none": not any(stored), "some": any(stored) and not all(stored)}[ai_works]

@@ -44,8 +44,11 @@ async def test_novel_series_stores_detail_works_in_order_and_their_text(make_san
     crawler = await crawl(SeriesSpider, sandbox, archive, settings=NO_FILES, series_id=str(series_id), type="novel")
     assert crawler.stats.get_value("finish_reason") == "finished"
 
-    row = archive.query("SELECT title, user_id, work_count, is_concluded FROM series WHERE kind = 'novel' AND id = ?", series_id)
-    assert row == [(world.series_title(series_id, True), live[0].user_id, len(live), 1)]
+    row = archive.query(
+        "SELECT title, user_id, work_count, is_concluded, display_text, ai_type, watchlist_added FROM series "
+        "WHERE kind = 'novel' AND id = ?", series_id,
+    )
+    assert row == [(world.series_title(series_id, True), live[0].user_id, len(live), 1, f"全{len(live)}話", live[0].ai_type, 0)]
     order = archive.query(
         "SELECT position, work_id FROM series_works WHERE kind = 'novel' AND series_id = ? ORDER BY position", series_id
     )
@@ -69,8 +72,10 @@ async def test_illust_series_positions_count_from_the_first_work(make_sandbox, a
     series_id, live = illust_series(world)
     await crawl(SeriesSpider, sandbox, archive, settings=NO_FILES, series_id=str(series_id), type="illust")
 
-    row = archive.query("SELECT title, user_id, work_count FROM series WHERE kind = 'illust' AND id = ?", series_id)
-    assert row == [(world.series_title(series_id, False), live[0].user_id, len(live))]
+    row = archive.query(
+        "SELECT title, user_id, work_count, width, height, watchlist_added FROM series WHERE kind = 'illust' AND id = ?", series_id
+    )
+    assert row == [(world.series_title(series_id, False), live[0].user_id, len(live), 1000, 1414, int(series_id % 5 == 0))]
     order = archive.query(
         "SELECT position, work_id FROM series_works WHERE kind = 'illust' AND series_id = ? ORDER BY position", series_id
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from pixivcrawl.models import Illust, Novel, StoredFile, User
+from pixivcrawl.models import Illust, Novel, NovelText, StoredFile, User
 from pixivcrawl.pipelines.media.files import COMMON_IMAGES
 from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, profile_image_path
 
@@ -86,6 +86,22 @@ class ArchivedFiles:
             )
             for r in rows
             if r.file_url
+        }
+
+    def novel_images(self, text: NovelText) -> dict[str, Recorded]:
+        rows = self.query(
+            "SELECT url, local_path, size, sha256 FROM novel_images WHERE novel_id = :id AND local_path IS NOT NULL",
+            id=text.novel_id,
+        )
+        return {
+            r.local_path: Recorded(
+                r.url,
+                StoredFile(url=r.url, local_path=r.local_path, size=r.size, sha256=r.sha256)
+                if r.size is not None and r.sha256
+                else None,
+            )
+            for r in rows
+            if r.url
         }
 
     def profile_images(self, users: list[User]) -> dict[str, Recorded]:

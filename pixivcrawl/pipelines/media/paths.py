@@ -28,6 +28,11 @@ def cover_path(novel: Novel, url: str) -> str:
     return f"{novel.user.id}/novel{novel.id}_cover{suffix_of(url)}"
 
 
+def novel_image_path(novel_id: int, key: str, url: str) -> str:
+    """``novels/<novel_id>_image<key>.<ext>``: an image uploaded into a novel's text."""
+    return f"novels/{novel_id}_image{key}{suffix_of(url)}"
+
+
 def full_size_avatar(url: str) -> str:
     """The full-size avatar: ``..._170.jpg`` without the size suffix (as gallery-dl does)."""
     if "/user-profile/" not in url:

@@ -15,8 +15,9 @@ from scrapy.pipelines.files import FilesPipeline
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
 
-from pixivcrawl.middlewares.auth import netloc
-from pixivcrawl.models import Illust, Novel, StoredFile, User, WorkStatus
+from pixivcrawl.escape import printable
+from pixivcrawl.hosts import Destination, HostPolicy, same_url
+from pixivcrawl.models import Illust, Novel, NovelText, StoredFile, User, WorkStatus
 from pixivcrawl.parsing import placeholder_name
 from pixivcrawl.pipelines.media.archived import ArchivedFiles, Recorded, Target
 from pixivcrawl.pipelines.media.files import (
@@ -30,7 +31,7 @@ from pixivcrawl.pipelines.media.files import (
     stored,
     stored_from_result,
 )
-from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, page_path, profile_image_path
+from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, novel_image_path, page_path, profile_image_path
 from pixivcrawl.pipelines.media.storage import AtomicFSFilesStore
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ class PixivFilesPipeline(FilesPipeline):
 
     - Requests go through the downloader middlewares: the auth middleware adds the
       Referer, drops Authorization and puts them on the image slot.
-    - Only hosts in PIXIV_IMAGE_HOSTS are requested (``pixivcrawl/files/refused_host``);
+    - Only the image origins of the host policy (PIXIV_IMAGE_HOSTS, https or
+      loopback) are requested (``pixivcrawl/files/refused_host``, ``.../refused_scheme``);
       Pixiv's ``/common/images/`` placeholders and defaults never are.
     - A body shorter than its Content-Length or that Pillow cannot decode is
       fetched again (``pixivcrawl/files/retry/*``), up to RETRY_TIMES; what never
@@ -75,13 +77,13 @@ class PixivFilesPipeline(FilesPipeline):
         store_uri: str,
         *,
         crawler: Crawler,
-        image_hosts: list[str],
+        hosts: HostPolicy,
         covers: bool,
         profile_images: bool,
         database_url: str,
     ) -> None:
         super().__init__(store_uri, crawler=crawler)
-        self.image_hosts = {h.lower() for h in image_hosts}
+        self.hosts = hosts
         self.covers = covers
         self.profile_images = profile_images
         self.archived = ArchivedFiles(database_url)
@@ -101,7 +103,7 @@ class PixivFilesPipeline(FilesPipeline):
     def options(cls, s: BaseSettings) -> dict[str, Any]:
         """``__init__`` keywords from the settings (subclasses add theirs)."""
         return {
-            "image_hosts": s.getlist("PIXIV_IMAGE_HOSTS"),
+            "hosts": HostPolicy.from_settings(s),
             "covers": s.getbool("PIXIV_DOWNLOAD_COVERS"),
             "profile_images": s.getbool("PIXIV_DOWNLOAD_PROFILE_IMAGES"),
             "database_url": s["PIXIV_DATABASE_URL"],
@@ -140,6 +142,18 @@ class PixivFilesPipeline(FilesPipeline):
                     f"novel {item.id} cover",
                 )
             )
+        if isinstance(item, NovelText):
+            targets.extend(
+                Target(
+                    "novel_image",
+                    image.url,
+                    novel_image_path(item.novel_id, image.key, image.url),
+                    _setter(image, "file"),
+                    f"novel {item.novel_id} image {image.key}",
+                )
+                for image in item.images
+                if image.url
+            )
         if self.profile_images:
             for user in _users_of(item):
                 url = full_size_avatar(user.profile_image_url or "")
@@ -161,6 +175,8 @@ class PixivFilesPipeline(FilesPipeline):
             recorded.update(self.archived.pages(item))
         if self.covers and isinstance(item, Novel) and item.cover_url:
             recorded.update(self.archived.cover(item))
+        if isinstance(item, NovelText) and item.images:
+            recorded.update(self.archived.novel_images(item))
         if self.profile_images:
             recorded.update(self.archived.profile_images(_users_of(item)))
         return recorded
@@ -175,11 +191,13 @@ class PixivFilesPipeline(FilesPipeline):
             self._requests.pop(id(item), None)
 
     def allowed(self, target: Target) -> bool:
-        host = netloc(target.url)
-        if host in self.image_hosts:
+        verdict = self.hosts.classify(target.url)
+        if verdict.destination is Destination.IMAGE:
             return True
-        self.inc("files/refused_host")
-        logger.warning("%s: refused %s (host %s is not in PIXIV_IMAGE_HOSTS)", target.label, target.url, host)
+        reason = verdict.reason if verdict.refused else "host"
+        self.inc(f"files/refused_{reason}")
+        logger.warning("%s: refused %s (%s)", target.label, printable(target.url),
+                       verdict.detail or "not an image origin (PIXIV_IMAGE_HOSTS)")
         return False
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
@@ -331,7 +349,8 @@ class PixivFilesPipeline(FilesPipeline):
                 self.failed(request, result)
                 continue
             target = targets.get(result["path"])
-            if target is not None and result["url"] == target.url:
+            # Scrapy lower-cases the host of a request URL (I.PXIMG.NET): compare as URLs.
+            if target is not None and same_url(result["url"], target.url):
                 target.assign(stored_from_result(result))
         return item
 

@@ -215,10 +215,11 @@ class ListingsMixin(WorldCore):
         terms, _ = self.search_terms(words[0], target, novel)
         tests = [self.search_terms(w, target, novel)[1] for w in words]
         get = self.novel if novel else self.illust
-        # pixivpy documents search_ai_type 0 as "filter out AI works" and 1 as "show them"
-        hide_ai = str(ai) == "0"
+        # pixivpy documents search_ai_type 0 as "filter out AI works" and 1 as "show them";
+        # 2 is "AI works only" (the endpoint reference; both agree nothing else is 2).
+        hide_ai, only_ai = str(ai) == "0", str(ai) == "2"
         for idx in merged(terms, lo, hi, reverse=not asc):
-            if hide_ai and idx % AI_PERIOD == 0:
+            if (hide_ai and idx % AI_PERIOD == 0) or (only_ai and idx % AI_PERIOD != 0):
                 continue
             if all(t(idx) for t in tests):
                 w = get(idx)

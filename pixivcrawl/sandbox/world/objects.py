@@ -84,10 +84,19 @@ class ObjectsMixin(WorldCore):
         if detail:
             u["comment"] = f"{name}です。\r\nイラストを描いています。\r\nhttps://example.com/{account}"
         u["is_followed"] = bool(viewer) and self.is_following(viewer, user_id)
-        u["is_access_blocking_user"] = False
-        if not detail:
-            u["is_accept_request"] = mix(self.seed, K_USER, 5, user_id) % 4 == 0
+        # Users embedded in works carry neither flag: the detail has is_access_blocking_user,
+        # user_previews is_accept_request (see user_preview_user).
+        if detail:
+            u["is_access_blocking_user"] = False
         return u
+
+    def user_preview_user(self, user_id: int, viewer: int = 0) -> Json:
+        """The ``user`` of a ``user_previews`` entry (following, follower, mypixiv, related, search)."""
+        return {**self.user_obj(user_id, viewer), "is_accept_request": mix(self.seed, K_USER, 5, user_id) % 4 == 0}
+
+    def is_muted(self, user_id: int) -> bool:
+        """Whether the account muted this user (one in ten): ``is_muted`` of user_previews."""
+        return mix(self.seed, K_USER, 8, user_id) % 10 == 0
 
     def user_detail(self, user_id: int, viewer: int = 0) -> Json:
         r = rng(self.seed, K_USER, 6, user_id)
@@ -198,7 +207,7 @@ class ObjectsMixin(WorldCore):
                 "image_urls": {"square_medium": ph, "medium": ph, "large": ph}, "caption": "",
                 "restrict": 1 if kind == "mypixiv" else 0, "user": user, "tags": [], "tools": [],
                 "create_date": self.iso(w.ts), "page_count": 1, "width": 100, "height": 100,
-                "sanity_level": 4 if kind == "sanity_level" else 0, "x_restrict": 0, "series": None,
+                "sanity_level": 0, "x_restrict": 0, "series": None, "comment_access_control": 0,
                 "meta_single_page": {"original_image_url": ph}, "meta_pages": [], "total_view": 0,
                 "total_bookmarks": 0, "is_bookmarked": False, "visible": False, "is_muted": False,
                 "illust_ai_type": 0, "illust_book_style": 0}

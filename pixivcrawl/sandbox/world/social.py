@@ -141,6 +141,19 @@ class SocialMixin(WorldCore):
     def mypixiv_ids(self, user_id: int) -> list[int]:
         return self._follow_all(user_id, "mypixiv")[0]
 
+    def related_user_ids(self, seed_user: int) -> list[int]:
+        """Ground truth of /v1/user/related: up to 30 users, one page."""
+        ids = dict.fromkeys(1 + (seed_user * 31 + k * 7927) % self.n_users for k in range(30))
+        return [u for u in ids if u != seed_user]
+
+    def recommended_user_ids(self, viewer: int) -> list[int]:
+        """Ground truth of /v1/user/recommended for ``viewer``, in served order."""
+        return list(dict.fromkeys(1 + (viewer * 7919 + k * 104729) % self.n_users for k in range(300)))
+
+    def listed_user_ids(self, user_id: int) -> list[int]:
+        """Ground truth of /v2/user/list: a handful of users."""
+        return [u for u in dict.fromkeys(1 + (user_id * 13 + k * 6151) % self.n_users for k in range(7)) if u != user_id]
+
     def is_following(self, viewer: int, user_id: int) -> bool:
         return user_id in self._following_set(viewer)
 

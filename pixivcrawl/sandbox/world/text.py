@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from .core import JST, WorldCore, Work
-from .rand import K_NOVEL, rng
+from .rand import K_NOVEL, hexhash, rng
 from .vocab import NOVEL_SENTENCES, RUBY
 
 
@@ -26,6 +26,10 @@ class TextMixin(WorldCore):
             lines = [f"[chapter:第{p + 1}章 {r.choice(['はじまり', '雨の日', '約束 {仮}', '終わり'])}]", ""]
             for _ in range(r.randint(8, 30)):
                 k = r.random()
+                if k > 0.97 and idx % 2 == 0:  # images the author uploaded into the text
+                    lines.append(f"[uploadedimage:{self.novel_image_id(w, len(pages))}]")
+                    lines.append("")
+                    continue
                 if k < 0.1:
                     kanji, kana = r.choice(RUBY)
                     lines.append(f"その[[rb:{kanji}>{kana}]]は、まだ覚えている。")
@@ -38,6 +42,31 @@ class TextMixin(WorldCore):
                 lines.append("")
             pages.append("\n".join(lines))
         return "\n[newpage]\n".join(pages)
+
+    #: Uploaded images of one novel at most: one per page, ids novel id * 100 + page.
+    MAX_NOVEL_IMAGES = 100
+
+    def novel_image_id(self, w: Work, page: int) -> int:
+        return w.id * self.MAX_NOVEL_IMAGES + page % self.MAX_NOVEL_IMAGES
+
+    def novel_image_url(self, w: Work, image_id: int, size: str | None) -> str:
+        """An uploaded image's URL: ``tei<id>_<hash>`` under novel-cover-original (or -master in ``size``)."""
+        h = hexhash(self.seed, K_NOVEL, 5, image_id)
+        if size is None:
+            return f"{self.image_base}/novel-cover-original/img/{self.date_path(w.ts)}/tei{image_id}_{h}.jpg"
+        return f"{self.image_base}/c/{size}/novel-cover-master/img/{self.date_path(w.ts)}/tei{image_id}_{h}_master1200.jpg"
+
+    def novel_images(self, w: Work, text: str) -> dict[str, Any]:
+        """The webview ``images`` map of the ``[uploadedimage:N]`` in ``text`` (real shape: sl and urls as strings)."""
+        images: dict[str, Any] = {}
+        for page in range(w.pages):
+            image_id = self.novel_image_id(w, page)
+            if f"[uploadedimage:{image_id}]" in text:
+                sizes = {"240mw": "240x480_80", "480mw": "480x960", "1200x1200": "1200x1200_80", "128x128": "128x128"}
+                urls = {k: self.novel_image_url(w, image_id, v) for k, v in sizes.items()}
+                images[str(image_id)] = {"novelImageId": str(image_id), "sl": "2",
+                                         "urls": {**urls, "original": self.novel_image_url(w, image_id, None)}}
+        return images
 
     def webview_novel(self, w: Work, viewer: int = 0) -> dict[str, Any]:
         """The object embedded as `novel: {...}` in /webview/v2/novel (camelCase keys)."""
@@ -70,6 +99,6 @@ class TextMixin(WorldCore):
             "tags": [t.name for t in self.work_tags(w.idx)], "caption": self.caption(w, self.title(w)),
             "cdate": datetime.fromtimestamp(w.ts, JST).strftime("%Y-%m-%d"),
             "rating": {"like": bm // 2, "bookmark": bm, "view": views}, "text": text, "marker": None,
-            "illusts": illusts or [], "images": [], "seriesNavigation": nav, "glossaryItems": [],
+            "illusts": illusts or [], "images": self.novel_images(w, text) or [], "seriesNavigation": nav, "glossaryItems": [],
             "replaceableItemIds": [], "aiType": w.ai_type, "isOriginal": w.idx % 3 == 0,
         }
