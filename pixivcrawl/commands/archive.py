@@ -64,7 +64,7 @@ class Command(ScrapyCommand):
             print(f"pixivcrawl: {exc}", file=sys.stderr)
             self.exitcode = 2
             return
-        overrides = [f"{name}={value}" for name, value in (opts.set or [])]
+        overrides = list(opts.set or [])  # NAME=VALUE, as given
         started = dt.datetime.now(dt.UTC)
         reports: list[dict[str, Any]] = []
         for job in jobs:

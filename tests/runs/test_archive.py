@@ -252,9 +252,10 @@ def test_due_runs_only_what_is_due(make_sandbox, tmp_path: Path) -> None:
     if time.strftime("%m-%d %H", time.gmtime(time.time() + 9 * 3600)) == "01-01 00":
         pytest.skip("the yearly schedule fires in this very hour")
 
-    dry = archive(sandbox, plan, "--due", "--dry-run")
+    dry = archive(sandbox, plan, "--due", "--dry-run", "-s", "LOG_LEVEL=DEBUG")
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
+    assert lines[2].endswith(" -s LOG_LEVEL=DEBUG")  # scrapy archive's own -s options win, last
     assert lines[0].startswith("yearly: would not run (not due until 20") and lines[0].endswith("-01-01 00:00 JST)")
     assert lines[1].startswith("minutely: would run (due since ")
     assert lines[2].startswith("  python -m scrapy crawl illust -a illust_id=120100002 ")
