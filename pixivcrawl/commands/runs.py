@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import TYPE_CHECKING
@@ -60,4 +61,5 @@ class Command(ScrapyCommand):
         if not reports:
             print("no runs recorded yet")
         for report in reports:
-            print(f"{report['run_id']:>5}  {report['started_at'][:16].replace('T', ' ')}  {summary_line(report)}")
+            started = dt.datetime.fromisoformat(report["started_at"]).astimezone()  # this machine's time
+            print(f"{report['run_id']:>5}  {started:%Y-%m-%d %H:%M}  {summary_line(report)}")

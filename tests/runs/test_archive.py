@@ -335,7 +335,7 @@ def running_pid(root: Path, job: str, timeout: float = 120) -> int:
 
 @pytest.mark.slow
 def test_a_killed_job_resumes_at_the_next_run_and_is_never_run_twice(make_sandbox, tmp_path: Path, inbox: Inbox) -> None:
-    sandbox = make_sandbox(**WORLD, latency_api=3000)  # slow enough to still run when cron fires again
+    sandbox = make_sandbox(**WORLD, latency_api=10_000)  # slow enough to still run when cron fires again
     jobs = f'[[job]]\nname = "artists"\nspider = "user"\nargs = {{ user_id = "{ARTISTS[0]},{ARTISTS[1]}", pages = 5 }}\n'
     plan = write_plan(sandbox, tmp_path, jobs, notify_command=notify_script(tmp_path), notify_url=inbox.url)
     first = archive_process(sandbox, plan)
@@ -408,7 +408,7 @@ def test_a_failing_job_fails_the_run_names_the_job_and_notifies_once(make_sandbo
 
 @pytest.mark.slow
 def test_a_crawl_outliving_its_archive_process_still_holds_the_job(make_sandbox, tmp_path: Path) -> None:
-    sandbox = make_sandbox(**WORLD, latency_api=3000)
+    sandbox = make_sandbox(**WORLD, latency_api=10_000)
     jobs = f'[[job]]\nname = "artists"\nspider = "user"\nargs = {{ user_id = "{ARTISTS[0]}", pages = 5 }}\n'
     plan = write_plan(sandbox, tmp_path, jobs)
     first = archive_process(sandbox, plan)
