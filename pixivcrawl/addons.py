@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import TYPE_CHECKING, Self
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.utils.job import job_dir
+
+from pixivcrawl import settings as defaults
+from pixivcrawl.config import CONFIG_PRIORITY
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import Settings
+    from scrapy.settings import BaseSettings, Settings
 
     from pixivcrawl.sandbox.server import Sandbox
 
@@ -21,6 +27,31 @@ SANDBOX_SLOTS = {
     "pixiv-api": {"concurrency": 4, "delay": 0},
     "pixiv-images": {"concurrency": 8, "delay": 0},
 }
+
+#: Where the demo writes, apart from the real archive (``PIXIV_SANDBOX=true``).
+DEMO_ARCHIVE = {"PIXIV_DATABASE_URL": "sqlite:///data/sandbox.db", "FILES_STORE": "data/sandbox-files"}
+#: In a JOBDIR: the in-process sandbox's ports, so a resumed crawl finds its queued URLs' hosts again.
+PORTS_FILE = "pixivcrawl-sandbox.json"
+
+
+def given_by_user(settings: BaseSettings, name: str) -> bool:
+    """Whether the user gave ``name`` for this crawl: on the command line (or a plan job), or,
+    below the config file's priority, a value other than settings.py's. The config file
+    names the real archive, so the demo does not take its database or files store."""
+    priority = settings.getpriority(name) or 0
+    if priority > CONFIG_PRIORITY:
+        return True
+    return priority < CONFIG_PRIORITY and settings[name] != getattr(defaults, name)
+
+
+def use_demo_archive(settings: BaseSettings) -> None:
+    """With ``PIXIV_SANDBOX=true``, point the database and files store at the demo archive
+    unless the user gave them for this crawl. Idempotent."""
+    if not settings.getbool("PIXIV_SANDBOX"):
+        return
+    for name, value in DEMO_ARCHIVE.items():
+        if not given_by_user(settings, name):
+            settings.set(name, value, priority=CONFIG_PRIORITY)
 
 
 def _override(settings: Settings, name: str, value: object) -> None:
@@ -51,9 +82,18 @@ class SandboxAddon:
         from pixivcrawl.sandbox.config import SandboxConfig  # noqa: PLC0415
         from pixivcrawl.sandbox.server import Sandbox  # noqa: PLC0415
 
-        config = SandboxConfig.from_settings(settings)
+        use_demo_archive(settings)
+        ports_file = Path(job_dir(settings), PORTS_FILE) if job_dir(settings) else None
+        saved = {k: v for k, v in _saved_ports(ports_file).items() if not settings.getint(f"PIXIV_SANDBOX_{k.upper()}")}
+        config = SandboxConfig.from_settings(settings, **saved)
         self.sandbox = Sandbox(config)
-        self.sandbox.start_in_thread()
+        try:
+            self.sandbox.start_in_thread()
+        except OSError:  # a saved port is taken now: the resumed queue's URLs are lost anyway
+            self.sandbox = Sandbox(SandboxConfig.from_settings(settings))
+            self.sandbox.start_in_thread()
+        if ports_file is not None:
+            ports_file.write_text(json.dumps({"port": self.sandbox.port, "image_port": self.sandbox.image_port}))
         self.crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         logger.info("Sandbox running at %s (images at %s)", self.sandbox.api_url, self.sandbox.image_host)
         _override(settings, "PIXIV_API_URL", self.sandbox.api_url)
@@ -71,3 +111,14 @@ class SandboxAddon:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+
+
+def _saved_ports(path: Path | None) -> dict[str, Any]:
+    """The ports a crawl with this JOBDIR used before (unless PIXIV_SANDBOX_PORT* chose them)."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        saved = json.loads(path.read_text())
+        return {k: int(saved[k]) for k in ("port", "image_port")}
+    except (ValueError, KeyError, TypeError):
+        return {}

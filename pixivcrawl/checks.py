@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
 
+from pixivcrawl import settings as project_settings
 from pixivcrawl.api import FILTERS
 from pixivcrawl.auth import read_token_file, resolve_refresh_token
+from pixivcrawl.config import CONFIG_PRIORITY, config_path
+from pixivcrawl.db.archive import CONTENTS_KEY, archive_meta
+from pixivcrawl.db.engine import mask_url
 from pixivcrawl.exceptions import ArgumentError, AuthError
 from pixivcrawl.hosts import HostPolicy
 from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
@@ -18,9 +23,44 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 
+def known_setting_names() -> set[str]:
+    """Every ``PIXIV_*`` setting pixivcrawl reads: settings.py's, and the in-process sandbox's knobs."""
+    from pixivcrawl.sandbox.config import setting_names  # noqa: PLC0415
+
+    return {name for name in dir(project_settings) if name.startswith("PIXIV_")} | set(setting_names())
+
+
+def check_setting_names(settings: BaseSettings) -> None:
+    """Raise ArgumentError for a ``PIXIV_*`` setting pixivcrawl does not know (a typo would be ignored)."""
+    known = known_setting_names()
+    for name in sorted(str(n) for n in settings):
+        if name.upper().startswith("PIXIV") and name not in known:
+            close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else "; see the README's settings table"
+            where = f" (config file {config_path()})" if settings.getpriority(name) == CONFIG_PRIORITY else ""
+            raise ArgumentError(f"unknown setting {name}{where}{hint}")
+
+
+def check_archive(settings: BaseSettings) -> None:
+    """Raise ArgumentError when this crawl (real or sandbox) would mix with an archive of the other kind."""
+    url = settings["PIXIV_DATABASE_URL"]
+    contents = archive_meta(url).get(CONTENTS_KEY)
+    if settings.getbool("PIXIV_SANDBOX"):
+        if contents == "pixiv":
+            raise ArgumentError(
+                f"PIXIV_DATABASE_URL {mask_url(url)} holds a real Pixiv archive; a sandbox crawl "
+                "writes only into a demo archive (leave PIXIV_DATABASE_URL unset for data/sandbox.db)"
+            )
+    elif contents == "sandbox":
+        raise ArgumentError(
+            f"PIXIV_DATABASE_URL {mask_url(url)} holds the sandbox demo's fake works; "
+            "give a real crawl its own archive with -s PIXIV_DATABASE_URL=... (or delete the demo archive)"
+        )
+
 
 def check_settings(settings: BaseSettings) -> None:
     """Raise ArgumentError for the first setting that cannot work."""
+    check_setting_names(settings)
     fmt = settings["PIXIV_UGOIRA_FORMAT"]
     if fmt not in UGOIRA_FORMATS:
         raise ArgumentError(f"bad PIXIV_UGOIRA_FORMAT={fmt!r}; expected one of: {', '.join(UGOIRA_FORMATS)}")
@@ -60,3 +100,4 @@ def check_settings(settings: BaseSettings) -> None:
             resolve_refresh_token(settings["PIXIV_REFRESH_TOKEN"], settings["PIXIV_TOKEN_FILE"])
         except AuthError as exc:
             raise ArgumentError(str(exc)) from None
+    check_archive(settings)

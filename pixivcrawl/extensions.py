@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from scrapy import signals
 from twisted.internet import task, threads
 
+from pixivcrawl.db.archive import CONTENTS_KEY, set_archive_meta
 from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.pipelines.store import RUN_ID_STAT
@@ -190,6 +191,9 @@ class CrawlRunRecorder:
             self.engine = create_engine(self.url)
             upgrade(self.engine)
             with begin_write(self.engine) as connection:
+                # What this archive holds: real crawls refuse a sandbox archive, and the other way round.
+                contents = "sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv"
+                set_archive_meta(connection, CONTENTS_KEY, contents, replace=False)
                 stale_after = dt.timedelta(seconds=self.heartbeat_interval * self.MISSED_HEARTBEATS)
                 lost = mark_lost_runs(connection, host=host, stale_after=stale_after, now=now)
                 self.run_id = connection.execute(

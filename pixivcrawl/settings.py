@@ -18,6 +18,7 @@ COMMANDS_MODULE = "pixivcrawl.commands"
 
 ADDONS = {
     "pixivcrawl.addons.SandboxAddon": 0,
+    "pixivcrawl.feeds.FeedsAddon": 10,
 }
 
 # The App API is not a website: no robots.txt, no cookies, and the app's own
@@ -94,6 +95,22 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "pixivcrawl.extensions.CrawlRunRecorder": 100,
+    "pixivcrawl.progress.CrawlProgress": 200,
+    "pixivcrawl.summary.CrawlSummary": 900,
+}
+# pixivcrawl's progress line and summary replace Scrapy's "Crawled N pages" lines
+# (which counted image downloads as pages) and its INFO dump of the stats dict
+# (logged at DEBUG by the summary, and kept in crawl_runs.counts).
+LOGSTATS_INTERVAL = 0
+STATS_DUMP = False
+
+# Feeds: every item carries its kind (item_kind); nested values are JSON. CSV
+# gives one file per kind (pixivcrawl.feeds.FeedsAddon), e.g. out.illust.csv.
+FEED_EXPORTERS = {
+    "jsonlines": "pixivcrawl.feeds.JsonLinesExporter",
+    "jsonl": "pixivcrawl.feeds.JsonLinesExporter",
+    "json": "pixivcrawl.feeds.JsonExporter",
+    "csv": "pixivcrawl.feeds.CsvExporter",
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
@@ -132,6 +149,8 @@ PIXIV_RETRY_BACKOFF_MAX = 30.0
 
 # --- pixivcrawl: crawling ----------------------------------------------------
 PIXIV_INCREMENTAL = False
+# Seconds between progress lines (pages, works, files, API pace, ETA); 0 turns them off.
+PIXIV_PROGRESS_INTERVAL = 30.0
 # Loop guard: the most pages one listing may have (30 works a page: 300,000 works,
 # past any real listing); a listing that goes further, or repeats a next_url, stops
 # with a WARNING.
@@ -163,6 +182,10 @@ PIXIV_UGOIRA_FORMAT = "webp"
 PIXIV_UGOIRA_MAX_BYTES = 1024 * 1024 * 1024
 PIXIV_UGOIRA_MAX_FRAMES = 1000
 PIXIV_UGOIRA_MAX_PIXELS = 350_000_000
+
+# --- pixivcrawl: browse (scrapy browse) ----------------------------------------
+# Show R-18/R-18G works unblurred in the browse grids.
+PIXIV_BROWSE_SHOW_EXPLICIT = False
 
 # --- pixivcrawl: sandbox -----------------------------------------------------
 PIXIV_SANDBOX = False

@@ -51,14 +51,16 @@ class Archive:
     """Where a test crawl writes: a SQLite database and a files store."""
 
     root: Path
+    db_name: str = "pixiv.db"
+    files_name: str = "files"
 
     @property
     def db_path(self) -> Path:
-        return self.root / "pixiv.db"
+        return self.root / self.db_name
 
     @property
     def files(self) -> Path:
-        return self.root / "files"
+        return self.root / self.files_name
 
     @property
     def settings(self) -> dict[str, Any]:

@@ -117,7 +117,8 @@ def test_bad_mode_exits_non_zero_with_one_line_and_sends_nothing(sandbox: Runnin
 def test_readme_first_command_twice_leaves_the_same_archive_and_downloads_nothing(tmp_path) -> None:
     first = scrapy_command("crawl", "ranking", "-s", "PIXIV_SANDBOX=true", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
-    archive = Archive(tmp_path / "data")
+    # The demo writes its own archive, never the real one's defaults.
+    archive = Archive(tmp_path / "data", db_name="sandbox.db", files_name="sandbox-files")
     before = archive.counts(*TABLES)
     assert before["rankings"] == archive.query("SELECT max(rank) FROM rankings")[0][0] > 0
     assert archive.query("SELECT count(*) FROM illust_pages WHERE local_path IS NULL AND illust_id IN "
@@ -129,8 +130,11 @@ def test_readme_first_command_twice_leaves_the_same_archive_and_downloads_nothin
     assert second.returncode == 0, second.stderr[-2000:]
     assert archive.counts(*TABLES) == before
     assert archive.stored_files() == files
-    assert "'file_status_count/downloaded'" not in second.stderr
+    assert "Files: 0 downloaded (0 B)" in second.stderr
+    assert "partial downloads" not in second.stderr
     assert archive.query("SELECT count(*), min(status) FROM crawl_runs") == [(2, "finished")]
+    assert not (tmp_path / "data" / "pixiv.db").exists()
+    assert not (tmp_path / "data" / "files").exists()
 
 
 @deferred_f_from_coro_f

@@ -115,7 +115,8 @@ async def test_sigterm_interrupts_cleanly_and_the_resume_fetches_each_page_once(
     first.send_signal(signal.SIGTERM)
     _, err = first.communicate(timeout=60)
     assert first.returncode == 1
-    assert err.strip().splitlines()[-1].endswith("Crawl interrupted (shutdown): run it again with the same JOBDIR to resume")
+    assert err.strip().splitlines()[-1].endswith(
+        f"Crawl interrupted: run the same command again (JOBDIR {tmp_path / 'job'}) to resume where it stopped")
     assert runs(tmp_path) == ["interrupted"]
     assert sandbox.stats()["by_route"]["/v1/illust/ranking"] < RANKING_PAGES
 

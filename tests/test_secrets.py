@@ -82,7 +82,7 @@ def test_no_token_in_logs_database_feed_stats_or_jobdir(make_sandbox, tmp_path) 
     assert any(name.endswith("crawl.log (bytes)") for name in files)
     assert any("job" in name for name in files)
     log = (root / "crawl.log").read_text()
-    assert "Crawled (200)" in log and "Retrying" in log and "Dumping Scrapy stats" in log
+    assert "Crawled (200)" in log and "Retrying" in log and "Scrapy stats:" in log
     assert "Access token rejected" in log and "<POST http" in log
     assert (root / "out.jsonl").read_text().count("\n") > 0
     haystacks = {**files, "stdout": result.stdout.encode(), "stderr": result.stderr.encode()}

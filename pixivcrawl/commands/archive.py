@@ -12,6 +12,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.checks import check_settings
 from pixivcrawl.db.engine import create_engine, mask_url, upgrade
 from pixivcrawl.runs.jobs import JobRun
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     """Run the jobs of an archive plan, each as its own ``scrapy crawl``; see the README's "Scheduled archives"."""
 
     requires_project = True

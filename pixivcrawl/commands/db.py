@@ -9,13 +9,14 @@ import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.db.engine import create_engine, current_revision, head_revision, mask_url, upgrade
 
 if TYPE_CHECKING:
     import argparse
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     """Migrate the database at PIXIV_DATABASE_URL (``-s`` overrides it) or show its revision."""
 
     requires_project = True

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl import auth
 from pixivcrawl.exceptions import ArgumentError, AuthError
 
@@ -22,7 +23,7 @@ def pending_verifier_path(token_file: str) -> Path:
     return path.with_name(f".{path.name}.login")
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     """Log in to Pixiv and store the account's refresh token (mode 0600).
 
     ``scrapy login`` prints the login URL and reads the callback URL (or its

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.db.engine import create_engine, mask_url, upgrade
 from pixivcrawl.runs.reports import history, summary_line
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     import argparse
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     """Show the latest runs recorded in PIXIV_DATABASE_URL (``-s`` overrides it), newest first."""
 
     requires_project = True

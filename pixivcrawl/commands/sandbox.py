@@ -6,10 +6,11 @@ import asyncio
 
 from scrapy.commands import ScrapyCommand
 
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.sandbox.config import SandboxConfig, add_arguments
 
 
-class Command(ScrapyCommand):
+class Command(ProjectCommand, ScrapyCommand):
     requires_project = False
     default_settings = {"LOG_ENABLED": False}
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 import sqlalchemy as sa
@@ -71,3 +73,55 @@ class Archive:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+#: ``archive_meta`` key saying what the archive holds: ``pixiv`` (real crawls) or ``sandbox`` (the demo's fake works).
+CONTENTS_KEY = "contents"
+#: Where the in-process sandbox serves from (real Pixiv never does).
+SANDBOX_ORIGIN = "http://127.0.0.1:"
+
+
+def archive_meta(url: str) -> dict[str, str]:
+    """The ``archive_meta`` facts of the archive at ``url``, read without creating or migrating it.
+
+    A SQLite file that does not exist, a database without the table, or one that
+    cannot be reached has no facts (the crawl itself reports an unreachable database).
+    An archive from before ``archive_meta`` whose pages come from a loopback host (the
+    demo wrote into ``data/pixiv.db`` then) has ``contents`` ``sandbox``.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if not path or path == ":memory:" or not Path(path).expanduser().is_file():
+            return {}
+    engine = create_engine(parsed)
+    try:
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            facts: dict[str, str] = {}
+            if inspector.has_table("archive_meta"):
+                table = TABLES["archive_meta"]
+                facts = {key: value for key, value in connection.execute(sa.select(table.c.key, table.c.value))}
+            if CONTENTS_KEY not in facts and inspector.has_table("illust_pages") and _has_sandbox_pages(connection):
+                facts[CONTENTS_KEY] = "sandbox"
+            return facts
+    except (sa.exc.SQLAlchemyError, OSError):
+        return {}
+    finally:
+        engine.dispose()
+
+
+def _has_sandbox_pages(connection: Connection) -> bool:
+    pages = TABLES["illust_pages"]
+    query = sa.select(pages.c.illust_id).where(pages.c.original_url.like(f"{SANDBOX_ORIGIN}%")).limit(1)
+    return connection.execute(query).first() is not None
+
+
+def set_archive_meta(connection: Connection, key: str, value: str, *, replace: bool = True) -> None:
+    """Record one fact about the archive (an upsert; with ``replace=False`` only when it is absent)."""
+    table = TABLES["archive_meta"]
+    now = dt.datetime.now(dt.UTC)
+    if replace:
+        connection.execute(table.update().where(table.c.key == key).values(value=value, updated_at=now))
+    if connection.execute(sa.select(table.c.key).where(table.c.key == key)).first() is None:
+        connection.execute(table.insert().values(key=key, value=value, updated_at=now))

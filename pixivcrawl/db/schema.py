@@ -441,4 +441,14 @@ class WorkEvent(Base):
     detail: Mapped[dict[str, Any] | None]
 
 
+class ArchiveMeta(Base):
+    """Facts about the archive itself, such as ``sandbox`` (it holds the demo's fake works)."""
+
+    __tablename__ = "archive_meta"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str]
+    updated_at: Mapped[dt.datetime]
+
+
 TABLES: dict[str, sa.Table] = dict(Base.metadata.tables)

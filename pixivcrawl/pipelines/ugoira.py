@@ -323,6 +323,7 @@ class UgoiraPipeline(PixivFilesPipeline):
             return None
         path = animation_path(illust, self.format)
         await ensure_awaitable(self.store.persist_file(path, io.BytesIO(data), info))
+        self.count_written(len(data))
         self.inc(f"ugoira/converted/{self.format}")
         facts = Facts(len(data), hashlib.sha256(data).hexdigest(), width, height)
         return stored(request.url, path, facts).model_dump()

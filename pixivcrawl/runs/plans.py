@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pixivcrawl.checks import known_setting_names
 from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.runs.schedules import DEFAULT_TIMEZONE, Schedule
-from pixivcrawl.sandbox.config import setting_names as sandbox_setting_names
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -124,8 +124,8 @@ def load_plan(
     """Read and check a plan: keys, job names, spiders, their arguments, schedules, settings.
 
     ``load_spider`` is the spider loader's ``load``; each job's arguments go through
-    its spider's own ``parse_arguments``; ``PIXIV_*`` setting names must be among
-    ``base_settings``. With ``check``, each job's settings over ``base_settings``
+    its spider's own ``parse_arguments``; ``PIXIV_*`` setting names must be ones
+    pixivcrawl reads. With ``check``, each job's settings over ``base_settings``
     are checked as a crawl would check them.
     """
     where = str(path)
@@ -139,7 +139,7 @@ def load_plan(
         if key not in ("archive", "job"):
             raise PlanError(f"{where}: unknown key {key!r}; a plan has [archive] and [[job]] tables")
     archive = _table(where, data.get("archive", {}), "[archive]")
-    known = set(base_settings.attributes) | set(sandbox_setting_names())
+    known = known_setting_names()
     for key in archive:
         if key not in ARCHIVE_KEYS:
             raise PlanError(f"{where}: [archive]: unknown key {key!r}; accepted: {', '.join(ARCHIVE_KEYS)}")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from pixivcrawl.db.schema import TABLES
+from pixivcrawl.summary import human_bytes, human_duration
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,16 +46,13 @@ def run_report(run: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def human_bytes(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError  # unreachable
-
-
 def summary_line(report: Mapping[str, Any]) -> str:
-    """One line a person reads about a run (the one place a report is formatted)."""
+    """One line a person reads about a run (the one place a report is formatted).
+
+    It is built from the ``crawl_runs`` row, so ``scrapy runs`` can print it for
+    any past run; :func:`pixivcrawl.summary.summary_lines` says the same from a
+    live crawl's stats, with the same units.
+    """
     name = report.get("job") or report.get("spider") or "crawl"
     status = report["status"]
     if status == "skipped":
@@ -63,7 +61,7 @@ def summary_line(report: Mapping[str, Any]) -> str:
     if report.get("finish_reason") and report["finish_reason"] != status:
         parts[0] += f" ({report['finish_reason']})"
     if report.get("duration_s") is not None:
-        parts[0] += f" in {report['duration_s']:.0f}s"
+        parts[0] += f" in {human_duration(report['duration_s'])}"
     if report.get("exit_code") not in (None, 0):
         parts.append(f"exit status {report['exit_code']}")
     parts.append(f"{report.get('new_works', 0)} new works")

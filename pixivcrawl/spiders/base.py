@@ -116,6 +116,8 @@ class PixivSpider(scrapy.Spider):
         ),
     }
     tokens: TokenManager | None = None
+    #: How many listings this crawl walks, when the arguments say so up front (progress totals).
+    listings_planned: int | None = None
     incremental: bool = False  # PIXIV_INCREMENTAL
     filter: str = ""  # PIXIV_FILTER: the `filter` parameter of the requests that take one
     archive: Archive | None = None  # read access to the archive, in incremental mode
@@ -130,6 +132,8 @@ class PixivSpider(scrapy.Spider):
         self.archived_novels: set[int] = set()
         # Novels whose text this crawl already asked for: one webview per novel.
         self.novel_texts_requested: set[int] = set()
+        # Pages that listings which ended early did not need, out of max_pages each.
+        self.pages_not_needed = 0
         # Per listing (its first page's URL): the pages it went through, for the loop guard.
         self.listing_urls: dict[str, set[str]] = {}
         self._hosts: HostPolicy | None = None
@@ -137,6 +141,27 @@ class PixivSpider(scrapy.Spider):
     @classmethod
     def all_arguments(cls) -> dict[str, Arg]:
         return {**cls.arguments, **cls.common_arguments}
+
+    @classmethod
+    def description(cls) -> str:
+        """The first line of the spider's docstring (``scrapy list`` shows it)."""
+        return next(iter((cls.__doc__ or "").strip().splitlines()), "").replace("``", "")
+
+    @classmethod
+    def arguments_help(cls) -> str:
+        """``scrapy crawl SPIDER --help``: each argument with its accepted values and default,
+        from the same declarations :meth:`parse_arguments` checks."""
+        lines = [f"Spider {cls.name}: {cls.description()}", "", "Arguments (-a NAME=VALUE):"]
+        width = max(len(name) for name in cls.all_arguments())
+        for name, arg in cls.all_arguments().items():
+            accepted = f"one of: {', '.join(arg.choices)}" if arg.choices else arg.expects
+            parts = [arg.help, accepted]
+            if arg.required:
+                parts.append("required")
+            elif arg.default is not None:
+                parts.append(f"default: {arg.default}")
+            lines.append(f"  {name.ljust(width)}  " + "; ".join(p for p in parts if p))
+        return "\n".join(lines)
 
     @classmethod
     def parse_arguments(cls, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -247,8 +272,27 @@ class PixivSpider(scrapy.Spider):
         """The request for ``next_url``, unless the listing ended or ``pages`` is reached."""
         next_url = data.get("next_url")
         request = self.page_request(response, next_url, **cb_kwargs) if next_url else None
+        self.page_done(response, more=request is not None)
         if request is not None:
             yield request
+
+    def page_done(self, response: Response, *, more: bool) -> None:
+        """Count one listing page for the progress line (``pixivcrawl/pages/done`` and ``/total``)."""
+        stats = self.crawler.stats
+        stats.inc_value("pixivcrawl/pages/done")
+        page = response.meta.get("pixiv_page", 1)
+        if not more and self.max_pages is not None and page < self.max_pages:
+            self.pages_not_needed += self.max_pages - page
+        total = self.pages_total()
+        if total is not None:
+            stats.set_value("pixivcrawl/pages/total", total)
+
+    def pages_total(self) -> int | None:
+        """Listing pages this crawl will fetch, when known: ``pages=N`` for each planned listing,
+        less what listings that ended sooner did not need. Spiders that know more override it."""
+        if self.max_pages is None or self.listings_planned is None:
+            return None
+        return self.listings_planned * self.max_pages - self.pages_not_needed
 
     def page_request(
         self, response: Response, url: str, **cb_kwargs: Any
@@ -317,6 +361,7 @@ class PixivSpider(scrapy.Spider):
                 response.meta.get("pixiv_page", 1), response.url,
             )
             self.crawler.stats.inc_value("pixivcrawl/incremental/listings_stopped")
+            self.page_done(response, more=False)
             return
         for request in self.next_page(response, data, **cb_kwargs):
             yield request

@@ -46,7 +46,9 @@ class RankingSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         kind = self.args["type"]
-        for date in self.args["date"] or [yesterday_in_japan()]:
+        dates = self.args["date"] or [yesterday_in_japan()]
+        self.listings_planned = len(dates)
+        for date in dates:
             params = {"mode": self.args["mode"], "filter": self.filter, "date": date.isoformat()}
             yield self.api_request(PATHS[kind], params, self.parse_ranking, date=date, first_rank=1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 WORK_TYPES = ("illust", "manga", "novel")
 # /v1/user/detail profile counters, per work type: a zero spares the listing request.
 PROFILE_TOTALS = {"illust": "total_illusts", "manga": "total_manga", "novel": "total_novels"}
+#: Works per page of Pixiv's user listings (for the progress total).
+USER_LISTING_PAGE_SIZE = 30
 
 
 class UserWorksSpider(PixivSpider):
@@ -53,17 +56,37 @@ class UserSpider(UserWorksSpider):
         "type": Arg("works to archive", choices=(*WORK_TYPES, "all"), default="all"),
     }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Listing pages each user's profile counts announce (progress total once every profile is in).
+        self.profile_pages: dict[int, int] = {}
+
+    def pages_total(self) -> int | None:
+        if len(self.profile_pages) < len(self.args["user_id"]):
+            return super().pages_total()
+        return sum(self.profile_pages.values())
+
     def start_listings(self) -> Iterable[scrapy.Request]:
         for user_id in self.args["user_id"]:
             params = {"user_id": user_id, "filter": self.filter}
             yield self.detail_request(api.USER_DETAIL, params, self.parse_user, user_id=user_id)
 
+    def listing_pages(self, profile: dict[str, Any], types: Iterable[str]) -> int:
+        """The pages of the user's listings the profile counts announce, at most ``pages`` each."""
+        pages = 0
+        for work_type in types:
+            count = math.ceil((profile.get(PROFILE_TOTALS[work_type]) or 0) / USER_LISTING_PAGE_SIZE)
+            pages += min(count, self.max_pages) if self.max_pages is not None else count
+        return pages
+
     def parse_user(self, response: Response, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             self.logger.warning("user %s: gone (%s)", user_id,
                                 printable((api.error_of(response.body) or {}).get("user_message")))
+            self.profile_pages[user_id] = 0
             return
         data = response.json()
         yield ApiObject("user_detail", data)
         types = WORK_TYPES if self.args["type"] == "all" else (self.args["type"],)
+        self.profile_pages[user_id] = self.listing_pages(data.get("profile") or {}, types)
         yield from self.user_works_requests(user_id, types, data.get("profile"))

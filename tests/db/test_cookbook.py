@@ -10,32 +10,33 @@ from typing import Any
 
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from pixivcrawl.browse.cookbook import readme_section, recipes
 from pixivcrawl.db.engine import create_engine
 from pixivcrawl.db.upsert import Writer
 from pixivcrawl.models import Bookmark, RankingEntry
 from tests.db.factories import age, deleted_illust, hidden_illust, illust, query, store, user_detail, with_files
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCK = re.compile(r"```sql(?: (sqlite|postgresql))?\n(.*?)```", re.DOTALL)
+PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)")
 TODAY = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 MONTH = TODAY.strftime("%Y-%m")
 ALICE, BOB = (100, "alice"), (200, "bob")
 
 #: heading -> the expected rows (compared on as many columns as the expected rows have).
 EXPECTED: dict[str, list[tuple[Any, ...]]] = {
-    "Top-bookmarked works of a tag this month": [(2, "work 2", 85), (1, "Summer sea", 70), (6, "work 6", 1)],
+    "Top-bookmarked works of a tag in a month": [(2, "work 2", 85), (1, "Summer sea", 70), (6, "work 6", 1)],
     "An artist's works over time (per month)": [("2025-01", 1), ("2025-02", 1), (MONTH, 1)],
-    "How a work climbed the daily ranking": [("2025-02-01", 5), ("2025-02-02", 2), ("2025-02-03", 1)],
+    "How a work climbed a ranking": [("2025-02-01", 5), ("2025-02-02", 2), ("2025-02-03", 1)],
     "Tags that appear together with a tag": [("夏", 2), ("空", 2), ("オリジナル", 1)],
-    "What is new since yesterday": [(6, "work 6")],
-    "What the last crawl found that was not archived before": [(6, "work 6")],
+    "What is new in the last days": [(6, "work 6")],
+    "What the last crawl found that was not archived before": [("illust", 6, "work 6")],
     "Novels by length": [(10, "灯台守", 12000), (11, "short", 300)],
     "Share of AI-generated works per day": [("2025-01-15", 0.0), ("2025-02-03", 50.0), (TODAY.date().isoformat(), 33.3)],
     "Works that went hidden or deleted after they were archived": [
         (4, "work 4", "hidden", "limit_sanity_level"),
         (5, "work 5", "deleted", "limit_unknown"),
     ],
-    "Biggest bookmark gains in the last week": [(1, "Summer sea", 20), (2, "work 2", 5)],
+    "Biggest bookmark gains in recent days": [(1, "Summer sea", 20), (2, "work 2", 5)],
     "Files on disk for an artist": [("100/1_p0.jpg",), ("100/1_p1.jpg",), ("100/3_p0.jpg",)],
     "Full-text search over titles, captions and tags": [(1,), (2,), (3,), (6,)],
     "Full-text search in novel texts": [(10, "灯台守")],
@@ -45,20 +46,23 @@ EXPECTED: dict[str, list[tuple[Any, ...]]] = {
     "Recent crawls and what they stored": [(2, "ranking", "finished", "finished", 5), (1, "ranking", "finished", "finished", 5)],
 }
 
+#: heading -> the values a user would type (always text, as Datasette sends them); the defaults give the same rows.
+VALUES: dict[str, dict[str, str]] = {
+    "Top-bookmarked works of a tag in a month": {"tag": "海", "month": MONTH},
+    "An artist's works over time (per month)": {"user_id": "100"},
+    "How a work climbed a ranking": {"illust_id": "3", "mode": "day"},
+    "Tags that appear together with a tag": {"tag": "海"},
+    "What is new in the last days": {"days": "1"},
+    "Biggest bookmark gains in recent days": {"days": "7"},
+    "Files on disk for an artist": {"user_id": "100"},
+    "Full-text search over titles, captions and tags": {"q": "sea"},
+    "Full-text search in novel texts": {"q": "灯台守"},
+}
+
 
 def cookbook() -> dict[str, dict[str, str]]:
-    """heading -> {dialect: query}; a plain ```sql block serves both."""
-    recipes: dict[str, dict[str, str]] = {}
-    text = README.read_text(encoding="utf-8")
-    cookbook_text = text.split("<!-- cookbook -->", 1)[1].split("<!-- /cookbook -->", 1)[0]
-    for section in cookbook_text.split("\n### ")[1:]:
-        heading, body = section.split("\n", 1)
-        queries: dict[str, str] = {}
-        for dialect, sql in BLOCK.findall(body):
-            for name in [dialect] if dialect else ["sqlite", "postgresql"]:
-                queries[name] = sql.strip()
-        recipes[heading.strip()] = queries
-    return recipes
+    """heading -> {dialect: query}, from the one source the README and Datasette share."""
+    return {r.heading: r.queries for r in recipes()}
 
 
 def normalize(value: Any) -> Any:
@@ -117,23 +121,36 @@ async def build_archive(url: str) -> None:
     ], record_run="ranking", PIXIV_RUN_JOB="nightly")
 
 
-def test_every_recipe_has_an_expected_answer_and_both_dialects() -> None:
-    recipes = cookbook()
-    assert len(recipes) >= 10
-    assert set(recipes) == set(EXPECTED)
-    assert all(set(q) == {"sqlite", "postgresql"} for q in recipes.values())
+def test_readme_cookbook_is_the_package_cookbook() -> None:
+    """The README's section and Datasette's canned queries come from one file (run
+    ``python -m pixivcrawl.browse.cookbook`` after editing it)."""
+    assert readme_section(README.read_text(encoding="utf-8")) == (
+        Path(__file__).resolve().parents[2] / "pixivcrawl" / "browse" / "cookbook.md").read_text(encoding="utf-8")
+
+
+def test_every_recipe_has_an_expected_answer_both_dialects_and_says_what_it_answers() -> None:
+    found = recipes()
+    assert len(found) >= 10
+    assert {r.heading for r in found} == set(EXPECTED)
+    for recipe in found:
+        assert set(recipe.queries) == {"sqlite", "postgresql"}, recipe.heading
+        assert recipe.description, f"{recipe.heading}: say what the query answers"
+        names = {n for q in recipe.queries.values() for n in PARAMETER.findall(q)}
+        assert names == set(VALUES.get(recipe.heading, {})), recipe.heading
 
 
 @deferred_f_from_coro_f
 async def test_cookbook_answers(db_url: str) -> None:
+    """Every recipe with the values a user gives, and with every value left empty (its defaults)."""
     await build_archive(db_url)
     dialect = "postgresql" if db_url.startswith("postgresql") else "sqlite"
     wrong = {}
     for heading, queries in cookbook().items():
         expected = EXPECTED[heading]
         width = len(expected[0])
-        got = [tuple(normalize(v) for v in row[:width]) for row in query(db_url, queries[dialect])]
-        if got != expected:
-            wrong[heading] = got
+        given = VALUES.get(heading, {})
+        for label, params in (("given", given), ("defaults", dict.fromkeys(given, ""))):
+            got = [tuple(normalize(v) for v in row[:width]) for row in query(db_url, queries[dialect], **params)]
+            if got != expected:
+                wrong[f"{heading} ({label})"] = got
     assert wrong == {}
-

@@ -111,6 +111,8 @@ class PixivFilesPipeline(FilesPipeline):
 
     def close_spider(self) -> None:
         self.archived.close()
+        if isinstance(self.store, AtomicFSFilesStore):
+            self.store.close()
 
     def inc(self, key: str) -> None:
         self.crawler.stats.inc_value(f"pixivcrawl/{key}")
@@ -325,7 +327,6 @@ class PixivFilesPipeline(FilesPipeline):
         result = await super().media_downloaded(response, request, info, item=item)
         self.inc(f"files/stored/{request.meta['pixiv_file']}")
         facts = _facts_dict(request.meta.pop("pixiv_facts"))
-        self.crawler.stats.inc_value("pixivcrawl/files/bytes", facts["size"])  # bytes written this crawl
         return {**result, **facts, **request.meta.pop("pixiv_extra", {})}  # type: ignore[typeddict-item]
 
     async def file_downloaded(
@@ -338,7 +339,12 @@ class PixivFilesPipeline(FilesPipeline):
     ) -> str:
         path = self.file_path(request, response=response, info=info, item=item)
         await ensure_awaitable(self.store.persist_file(path, io.BytesIO(response.body), info))
+        self.count_written(len(response.body))
         return str(request.meta["pixiv_facts"].sha256)
+
+    def count_written(self, size: int) -> None:
+        """Add a file written this crawl to ``pixivcrawl/files/bytes`` (the summary and progress show it)."""
+        self.crawler.stats.inc_value("pixivcrawl/files/bytes", size)
 
     # --- results -----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import logging
@@ -75,8 +76,10 @@ class AtomicFSFilesStore(FSFilesStore):
             for folder in root.glob(f"{glob.escape(host)}-*"):
                 pid = folder.name.rsplit("-", 1)[1]
                 if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+                    partial = any(folder.iterdir())
                     shutil.rmtree(folder, ignore_errors=True)
-                    logger.info("Removed the partial downloads of a crawl that was killed (%s)", folder)
+                    if partial:
+                        logger.info("Removed the partial downloads of a crawl that was killed (%s)", folder)
 
     def persist_file(
         self,
@@ -90,6 +93,12 @@ class AtomicFSFilesStore(FSFilesStore):
         self._mkdir(absolute.parent, info)
         self.staging.mkdir(parents=True, exist_ok=True)
         return deferred_from_coro(run_in_thread(write_atomically, absolute, buf.getvalue(), self.staging))
+
+    def close(self) -> None:
+        """Remove this crawl's staging folder (and ``.incoming`` when no other crawl uses it)."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.staging.parent.rmdir()
 
     def stat_file(self, path: str, info: MediaPipeline.SpiderInfo) -> StatInfo:
         try:
