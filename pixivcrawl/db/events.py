@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,10 @@ class Changes:
 
     def changed_works(self) -> int:
         return len({(e["kind"], e["work_id"]) for e in self.events if e["event"] != "new"})
+
+
+def _path(url: str) -> str:
+    return urllib.parse.urlsplit(url).path
 
 
 def _chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -118,6 +123,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
             if kind == "illust" and work_id in new_pages and old_pages.get(work_id):
                 old_urls = {u for _, u in old_pages[work_id] if u}
                 new_urls = {u for _, u in new_pages[work_id] if u}
-                if new_urls and old_urls != new_urls:
+                # The path says which upload it is; the host may differ (mirrors, a sandbox's port).
+                if new_urls and {_path(u) for u in old_urls} != {_path(u) for u in new_urls}:
                     event(work_id, "reuploaded", {"old": sorted(old_urls), "new": sorted(new_urls)})
     return changes

@@ -110,3 +110,19 @@ def test_novels_are_retitled_retagged_and_deleted_too(sqlite_url: str) -> None:
     engine.dispose()
     assert sorted((e["work_id"], e["event"], e["kind"]) for e in changes.events) == [
         (10, "retitled", "novel"), (11, "retagged", "novel"), (12, "deleted", "novel"), (13, "new", "novel")]
+
+
+def test_the_same_files_from_another_host_are_no_reupload(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    upgrade(engine)
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as connection:
+        Writer(engine.dialect).write(connection, rows_for(illust(1, pages=2), now))
+    mirrored = rows_for(illust(1, pages=2), now)
+    for page in mirrored["illust_pages"]:
+        page["original_url"] = page["original_url"].replace("https://i.pximg.net", "http://127.0.0.1:8701")
+    moved = rows_for(illust(1, pages=2, created=LATER), now)
+    with engine.begin() as connection:
+        assert find_changes(connection, mirrored, now).events == []
+        assert [e["event"] for e in find_changes(connection, moved, now).events] == ["reuploaded"]
+    engine.dispose()
