@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from scrapy import Request
@@ -36,6 +36,9 @@ from pixivcrawl.escape import printable
 from pixivcrawl.exceptions import AuthError
 from pixivcrawl.hosts import Origin
 from pixivcrawl.tls import ssl_context
+
+if TYPE_CHECKING:
+    from pixivcrawl.workers.tokens import SharedTokens
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +290,7 @@ class TokenManager:
         token_file: str,
         margin: float,
         fetch: Fetch,
+        shared: SharedTokens | None = None,
     ) -> None:
         self.auth_url = auth_url
         self.token_file = token_file
@@ -298,6 +302,10 @@ class TokenManager:
         self._refresh: asyncio.Future[str] | None = None
         self.account: Account | None = None
         self.refreshes = 0
+        # Workers (PIXIV_REDIS_URL): refreshes serialized across processes, keyed by the first refresh token.
+        self._shared = shared
+        self._account_token: str | None = None
+        self._stale: str | None = None
 
     async def access_token(self) -> str:
         """A token valid for at least ``margin`` more seconds (refreshing if needed)."""
@@ -317,6 +325,7 @@ class TokenManager:
         """Forget ``token`` if it is still the current one (Pixiv rejected it)."""
         if token is not None and token == self._access_token:
             self._access_token = None
+            self._stale = token
 
     def is_current(self, token: str | None) -> bool:
         return token is not None and token == self._access_token
@@ -324,10 +333,28 @@ class TokenManager:
     async def _do_refresh(self) -> str:
         # Resolved on first use, so a crawl that never calls the API needs no token.
         self._refresh_token = resolve_refresh_token(self._refresh_token, self.token_file)
+        if self._shared is None:
+            grant = await self._grant(self._refresh_token)
+        else:
+            self._account_token = self._account_token or self._refresh_token
+            stale = self._access_token or self._stale
+            grant = await self._shared.refresh(self._account_token, stale, self.margin, self._grant)
+        self._access_token = grant.access_token
+        lifetime = grant.expires_in
+        self._expires_at = time.monotonic() + max(lifetime - self.margin, lifetime / 2)
+        self.refreshes += 1
+        if grant.account is not None:
+            self.account = grant.account
+        self._store_rotated(grant.refresh_token)
+        logger.info("Got a Pixiv access token (valid %ds)", lifetime)
+        return grant.access_token
+
+    async def _grant(self, refresh_token: str) -> Grant:
+        """One refresh grant at the token endpoint."""
         request = Request(
             self.auth_url,
             method="POST",
-            body=urlencode(refresh_form(self._refresh_token)),
+            body=urlencode(refresh_form(refresh_token)),
             headers={
                 **api.APP_HEADERS,
                 **client_hash_headers(),
@@ -341,16 +368,7 @@ class TokenManager:
             raise AuthError(redirect_refused(response.status, response.headers.get(b"Location")))
         if response.status != 200:
             raise AuthError(f"Pixiv refused the refresh token ({token_error(response.status, response.body)})")
-        grant = parse_grant(response.status, response.body)
-        self._access_token = grant.access_token
-        lifetime = grant.expires_in
-        self._expires_at = time.monotonic() + max(lifetime - self.margin, lifetime / 2)
-        self.refreshes += 1
-        if grant.account is not None:
-            self.account = grant.account
-        self._store_rotated(grant.refresh_token)
-        logger.info("Got a Pixiv access token (valid %ds)", lifetime)
-        return grant.access_token
+        return parse_grant(response.status, response.body)
 
     def _store_rotated(self, new_refresh_token: str) -> None:
         # Pixiv usually keeps the refresh token, but rotates it after a password

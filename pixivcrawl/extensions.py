@@ -20,6 +20,7 @@ from pixivcrawl.db.archive import CONTENTS_KEY, set_archive_meta
 from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.pipelines.store import RUN_ID_STAT
+from pixivcrawl.workers.keys import crawl_id_of
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -207,6 +208,7 @@ class CrawlRunRecorder:
                         pid=os.getpid(),
                         heartbeat_at=now,
                         job=self.job,
+                        crawl_id=crawl_id_of(spider, self.crawler.settings),
                     )
                     .returning(table.c.id)
                 ).scalar_one()
@@ -250,6 +252,10 @@ class CrawlRunRecorder:
         assert self.crawler.stats is not None
         try:
             with self.engine.begin() as connection:
+                # Workers of one crawl outlive each other: the last ones mark a killed one lost.
+                stale_after = dt.timedelta(seconds=self.heartbeat_interval * self.MISSED_HEARTBEATS)
+                mark_lost_runs(connection, host=socket.gethostname(), stale_after=stale_after,
+                               now=dt.datetime.now(dt.UTC))
                 connection.execute(
                     table.update()
                     .where(table.c.id == self.run_id)

@@ -19,6 +19,7 @@ COMMANDS_MODULE = "pixivcrawl.commands"
 ADDONS = {
     "pixivcrawl.addons.SandboxAddon": 0,
     "pixivcrawl.feeds.FeedsAddon": 10,
+    "pixivcrawl.workers.addon.WorkersAddon": 20,
 }
 
 # The App API is not a website: no robots.txt, no cookies, and the app's own
@@ -182,6 +183,20 @@ PIXIV_UGOIRA_FORMAT = "webp"
 PIXIV_UGOIRA_MAX_BYTES = 1024 * 1024 * 1024
 PIXIV_UGOIRA_MAX_FRAMES = 1000
 PIXIV_UGOIRA_MAX_PIXELS = 350_000_000
+
+# --- pixivcrawl: many workers (pixivcrawl.workers) ---------------------------
+# redis://host:6379/0: the crawl runs on scrapy-redis (shared queue, duplicate
+# filter, API pace, token refresh, file claims). Unset: one process, as before.
+PIXIV_REDIS_URL = ""
+# The crawl's shared id (Redis keys, crawl_runs.crawl_id); empty: the spider and a hash of its arguments.
+PIXIV_CRAWL_ID = ""
+# The most responses from the shared queue one worker works on at once (with their items
+# and files); it takes no more while its image slot is full, so work spreads over the workers.
+PIXIV_WORKERS_PREFETCH = 8
+# Once the queue is empty and no worker is busy, wait this long before stopping (seconds).
+PIXIV_WORKERS_IDLE_TIMEOUT = 5.0
+# A worker silent this long is dead: its requests and file claims are taken over (seconds).
+PIXIV_WORKERS_TIMEOUT = 30.0
 
 # --- pixivcrawl: browse (scrapy browse) ----------------------------------------
 # Show R-18/R-18G works unblurred in the browse grids.

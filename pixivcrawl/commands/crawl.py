@@ -17,6 +17,7 @@ from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.logfilters import quiet_startup
 from pixivcrawl.spiders.base import PixivSpider
 from pixivcrawl.summary import SUCCESS_REASONS
+from pixivcrawl.workers.keys import RedisUnavailable, check_redis
 
 if TYPE_CHECKING:
     import argparse
@@ -89,6 +90,10 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
         try:
             spidercls.parse_arguments(opts.spargs)
             check_settings(self.settings)
+            check_redis(self.settings)
+        except RedisUnavailable as exc:
+            print(f"pixivcrawl: {exc}", file=sys.stderr)
+            sys.exit(1)
         except ArgumentError as exc:
             fail(str(exc))
         quiet_startup()

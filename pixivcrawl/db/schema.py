@@ -414,6 +414,8 @@ class CrawlRun(Base):
     host: Mapped[str | None] = mapped_column(sa.String(255))
     pid: Mapped[int | None]
     heartbeat_at: Mapped[dt.datetime | None]
+    # The crawl a worker's run belongs to (PIXIV_REDIS_URL): every worker of one crawl shares it.
+    crawl_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # The archive plan job (`scrapy archive`) this crawl ran for, if any.
     job: Mapped[str | None] = mapped_column(sa.String(128), index=True)
 

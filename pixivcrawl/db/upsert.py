@@ -141,12 +141,16 @@ def merge_row(spec: TableSpec, old: Row, new: Row) -> Row:
 
 
 def dedupe(spec: TableSpec, rows: Iterable[Row]) -> list[Row]:
-    """One row per key (PostgreSQL refuses to update a row twice in one statement)."""
+    """One row per key (PostgreSQL refuses to update a row twice in one statement), in key order.
+
+    Key order makes concurrent batches (many workers on one PostgreSQL) lock rows
+    in the same order, so they wait for each other instead of deadlocking.
+    """
     by_key: dict[tuple[Any, ...], Row] = {}
     for row in rows:
         key = tuple(row[c] for c in spec.key)
         by_key[key] = merge_row(spec, by_key[key], row) if key in by_key else row
-    return list(by_key.values())
+    return [by_key[key] for key in sorted(by_key, key=lambda k: tuple((v is None, str(type(v)), v) for v in k))]
 
 
 def _set_clause(table: sa.Table, spec: TableSpec, excluded: Any, columns: Sequence[str]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pixivcrawl.auth import TokenManager
 from pixivcrawl.escape import printable
 from pixivcrawl.exceptions import AuthError
 from pixivcrawl.hosts import Destination, HostPolicy
+from pixivcrawl.workers.tokens import SharedTokens
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,6 +71,7 @@ class PixivAuthMiddleware:
         margin: float,
         language: str,
         image_hosts: list[str],
+        shared_tokens: SharedTokens | None = None,
     ) -> None:
         self.crawler = crawler
         self.hosts = HostPolicy(api_url=api_url, auth_url=auth_url, image_hosts=image_hosts)
@@ -80,6 +82,7 @@ class PixivAuthMiddleware:
             token_file=token_file,
             margin=margin,
             fetch=self._fetch,
+            shared=shared_tokens,
         )
         self._failed = False
 
@@ -95,6 +98,7 @@ class PixivAuthMiddleware:
             margin=s.getfloat("PIXIV_TOKEN_REFRESH_MARGIN"),
             language=s["PIXIV_LANGUAGE"],
             image_hosts=s.getlist("PIXIV_IMAGE_HOSTS"),
+            shared_tokens=SharedTokens.from_crawler(crawler),
         )
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw

@@ -1,7 +1,7 @@
 """work_events (what each crawl found new or changed) and crawl_runs.job (the archive plan job).
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0009
 
 The new/changed counts of a run live in ``crawl_runs.counts`` (keys ``new``,
 ``changed_works``, ``events``, ``rejected_items``), so they need no column.
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
