@@ -1,4 +1,4 @@
-"""Admin routes (no auth, not counted): /__stats, /__stats/reset, /__clock."""
+"""Admin routes (no auth, not counted): /__stats, /__stats/reset, /__clock, /__works."""
 from __future__ import annotations
 
 import math
@@ -43,7 +43,19 @@ def bad_request(message: str) -> web.Response:
     return json_response({"error": message}, 400)
 
 
+async def change_work(request: web.Request) -> web.Response:
+    """POST /__works/{illust|novel}/{id}?status=hidden|deleted|available&reupload=1: the work changes from now on."""
+    world = state(request).world
+    try:
+        w = world.change_work(request.match_info["kind"] == "novel", int(request.match_info["work_id"]),
+                              request.query.get("status"), request.query.get("reupload") == "1")
+    except ValueError as exc:
+        return bad_request(str(exc))
+    return json_response({"id": w.id, "deleted": w.deleted, "hidden": w.hidden, "upload_ts": w.upload_ts})
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/__stats", get_stats)
     router.add_post("/__stats/reset", reset_stats)
     router.add_route("*", "/__clock", clock)
+    router.add_post(r"/__works/{kind:illust|novel}/{work_id:\d+}", change_work)

@@ -78,14 +78,14 @@ class ListingsMixin(WorldCore):
             terms = [(NOVEL_RESIDUES, r) for r in self.novel_residues(user_id)]
             for idx in merged(terms, 0, self.n_novels):
                 w = self.novel(idx)
-                if not w.deleted:
+                if not w.deleted and self.published(w):
                     yield w
             return
         terms = [(ILLUST_RESIDUES, r) for r in self.illust_residues(user_id)]
         for idx in merged(terms, 0, self.n_illusts):
             w = self.illust(idx)
             # Pixiv lists ugoira under type=illust
-            if not w.deleted and (kind == "any" or (w.type == "manga") == (kind == "manga")):
+            if not w.deleted and self.published(w) and (kind == "any" or (w.type == "manga") == (kind == "manga")):
                 yield w
 
     def user_illust_ids(self, user_id: int, type: str = "illust") -> list[int]:
@@ -256,7 +256,7 @@ class ListingsMixin(WorldCore):
             total, get = self.n_illusts, self.illust
         for idx in merged(terms, 0, total):
             w = get(idx)
-            if not w.deleted:
+            if not w.deleted and self.published(w):
                 yield w
 
     def iter_new(self, novel: bool, content_type: str = "illust", max_id: int | None = None) -> Iterator[Work]:
@@ -264,7 +264,7 @@ class ListingsMixin(WorldCore):
         top = total - 1 if max_id is None else min(total - 1, max_id - base)
         for idx in range(top, -1, -1):
             w = get(idx)
-            if w.deleted or w.hidden:
+            if w.deleted or w.hidden or not self.published(w):
                 continue
             if novel or (w.type == "manga") == (content_type == "manga"):
                 yield w

@@ -42,7 +42,7 @@ class ObjectsMixin(WorldCore):
         return f"{self.image_base}/user-profile/img/{ts}/{user_id}_{hexhash(self.seed, K_USER, user_id)}{suffix}.jpg"
 
     def illust_urls(self, w: Work, page: int) -> dict[str, str]:
-        ts, b = _date_path(w.ts), self.image_base
+        ts, b = _date_path(w.file_ts), self.image_base
         stem = f"{w.id}" if w.type == "ugoira" else f"{w.id}_p{page}"
         return {
             "square_medium": f"{b}/c/360x360_70/img-master/img/{ts}/{stem}_square1200.jpg",
@@ -51,14 +51,14 @@ class ObjectsMixin(WorldCore):
         }
 
     def original_url(self, w: Work, page: int) -> str:
-        ts = _date_path(w.ts)
+        ts = _date_path(w.file_ts)
         if w.type == "ugoira":
             return f"{self.image_base}/img-original/img/{ts}/{w.id}_ugoira0.jpg"
         return f"{self.image_base}/img-original/img/{ts}/{w.id}_p{page}.{w.ext}"
 
     def ugoira_zip_url(self, w: Work, big: bool = False) -> str:
         size = "1920x1080" if big else "600x600"
-        return f"{self.image_base}/img-zip-ugoira/img/{self.date_path(w.ts)}/{w.id}_ugoira{size}.zip"
+        return f"{self.image_base}/img-zip-ugoira/img/{self.date_path(w.file_ts)}/{w.id}_ugoira{size}.zip"
 
     def novel_cover_url(self, w: Work, size: str = "240x480_80") -> str:
         if w.idx % 4 == 0:
