@@ -5,7 +5,7 @@ import math
 
 from aiohttp import web
 
-from .api import json_response, state
+from .responses import json_response, state
 
 #: The most POST /__clock may move the world clock at once, either way (about 100 years).
 MAX_CLOCK_STEP = 100 * 365 * 86400
@@ -33,7 +33,8 @@ async def clock(request: web.Request) -> web.Response:
             return bad_request(f"advance={raw!r}: expected seconds, a number between "
                                f"-{MAX_CLOCK_STEP} and {MAX_CLOCK_STEP}")
         if not -world.epoch <= world.clock_advance + int(step) <= MAX_CLOCK_STEP:
-            return bad_request(f"advance={raw!r} would move the clock out of range; POST /__clock?advance=-N to go back")
+            return bad_request(f"advance={raw!r} would move the clock out of range; "
+                               "POST /__clock?advance=-N to go back")
         world.clock_advance += int(step)
     return json_response({"now": world.iso(world.now()), "advance": world.clock_advance})
 
