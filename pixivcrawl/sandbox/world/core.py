@@ -81,6 +81,9 @@ class WorldCore:
         w = self._novel_cached(idx)
         return dataclasses.replace(w, **self.changes[(True, idx)]) if (True, idx) in self.changes else w  # type: ignore[arg-type]
 
+    def placeholder(self, name: str) -> str:
+        return f"{self.static_base}/common/images/{name}"
+
     # --- change over time -----------------------------------------------------------------
     @property
     def revision(self) -> tuple[int, int]:
@@ -96,8 +99,9 @@ class WorldCore:
         idx = self.novel_idx(work_id) if novel else self.illust_idx(work_id)
         if idx is None:
             raise ValueError(f"no {'novel' if novel else 'illust'} {work_id}")
-        statuses = {"available": {"deleted": False, "hidden": None}, "hidden": {"deleted": False, "hidden": "unviewable"},
-                    "deleted": {"deleted": True, "hidden": None}}
+        statuses: dict[str, dict[str, object]] = {
+            "available": {"deleted": False, "hidden": None}, "hidden": {"deleted": False, "hidden": "unviewable"},
+            "deleted": {"deleted": True, "hidden": None}}
         if status is not None and status not in statuses:
             raise ValueError(f"status must be one of {', '.join(statuses)}")
         change = self.changes.setdefault((novel, idx), {})
