@@ -16,3 +16,5 @@ class ApiObject:
     kind: str
     data: dict[str, Any]
     context: dict[str, Any] = field(default_factory=dict)
+    # The page it came from (set by SourceUrlMiddleware), for the rejects table.
+    url: str | None = None

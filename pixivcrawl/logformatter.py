@@ -1,4 +1,4 @@
-"""Scrapy's log formatter, without a line per scraped item below DEBUG."""
+"""Scrapy's log formatter, without a line per scraped item below DEBUG, and short lines for rejects."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.logformatter import LogFormatter, LogFormatterResult
+
+from pixivcrawl.rejects import RejectedItem
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -35,3 +37,12 @@ class PixivLogFormatter(LogFormatter):
         self, item: Any, response: Response | Failure | None, spider: Spider
     ) -> LogFormatterResult | None:
         return super().scraped(item, response, spider) if self.log_items else None
+
+    def dropped(  # type: ignore[override]
+        self, item: Any, exception: BaseException, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
+        result = super().dropped(item, exception, response, spider)
+        if isinstance(exception, RejectedItem):
+            # One line: the object's raw JSON is in the rejects table, not in the log.
+            return {**result, "msg": "Dropped: %(exception)s (recorded in rejects)", "args": {"exception": exception}}
+        return result

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
+
+#: What the archive's integer columns hold (BIGINT, SQLite INTEGER): ids and counts must fit.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: Longest ugoira frame delay accepted (ms; about 24 days): delays summed over a zip stay far inside INT64.
+MAX_FRAME_DELAY = 2**31 - 1
+#: Every integer field: a value past a 64-bit signed integer refuses the item (checked in pydantic's core).
+#: Its bounds use gt/lt so that a field's own ge/le (below) add to them instead of replacing them.
+Int64 = Annotated[int, Field(gt=INT64_MIN - 1, lt=INT64_MAX + 1)]
 
 
 class WorkStatus(StrEnum):
@@ -25,6 +33,8 @@ class WorkStatus(StrEnum):
 class PixivModel(BaseModel):
     # Pixiv adds fields over time; unknown ones are ignored, known ones checked.
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    # The API object this model was parsed from (kind, raw JSON, URL), for the rejects table.
+    _source: Any = PrivateAttr(default=None)
 
 
 class Tag(PixivModel):
@@ -33,7 +43,7 @@ class Tag(PixivModel):
 
 
 class User(PixivModel):
-    id: int = Field(ge=0)
+    id: Int64 = Field(ge=0)
     name: str = ""
     account: str = ""
     profile_image_url: str | None = None
@@ -58,14 +68,14 @@ class StoredFile(PixivModel):
 
     url: str
     local_path: str
-    size: int = Field(ge=0)
+    size: Int64 = Field(ge=0)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    width: int | None = None
-    height: int | None = None
+    width: Int64 | None = None
+    height: Int64 | None = None
 
 
 class Page(PixivModel):
-    index: int = Field(ge=0)
+    index: Int64 = Field(ge=0)
     original_url: str | None = None
     square_medium_url: str | None = None
     medium_url: str | None = None
@@ -75,12 +85,14 @@ class Page(PixivModel):
 
 class UgoiraFrame(PixivModel):
     file: str
-    delay: int = Field(ge=0)
+    delay: Int64 = Field(ge=0, le=MAX_FRAME_DELAY)
 
 
 class Ugoira(PixivModel):
     zip_url: str
     frames: list[UgoiraFrame]
+    # Why the frame metadata was unusable (then ``frames`` is empty): the zip is kept, no animation is made.
+    metadata_error: str | None = None
     zip_file: StoredFile | None = None
     animation_file: StoredFile | None = None
 
@@ -88,26 +100,26 @@ class Ugoira(PixivModel):
 class Illust(PixivModel):
     """An illustration, manga or ugoira, with its user, tags and pages."""
 
-    id: int = Field(gt=0)
+    id: Int64 = Field(ge=1)
     title: str = ""
     type: str = "illust"
     caption: str = ""
-    restrict: int = 0
-    x_restrict: int = 0
-    sanity_level: int | None = None
-    ai_type: int = 0
-    book_style: int | None = None
+    restrict: Int64 = 0
+    x_restrict: Int64 = 0
+    sanity_level: Int64 | None = None
+    ai_type: Int64 = 0
+    book_style: Int64 | None = None
     create_date: dt.datetime | None = None
     # None when only a placeholder was seen: its 100x100 and page counts are not the work's.
-    page_count: int | None = Field(default=1, ge=0)
-    width: int | None = 0
-    height: int | None = 0
-    total_view: int | None = None
-    total_bookmarks: int | None = None
-    total_comments: int | None = None
+    page_count: Int64 | None = Field(default=1, ge=0)
+    width: Int64 | None = 0
+    height: Int64 | None = 0
+    total_view: Int64 | None = None
+    total_bookmarks: Int64 | None = None
+    total_comments: Int64 | None = None
     is_bookmarked: bool | None = None
     is_muted: bool | None = None
-    series_id: int | None = None
+    series_id: Int64 | None = None
     series_title: str | None = None
     tools: list[str] = []
     user: User
@@ -119,15 +131,15 @@ class Illust(PixivModel):
     ugoira: Ugoira | None = None
     # e.g. ["restricted_mode"] on some list items; the detail's comment_access_control.
     restriction_attributes: list[str] | None = None
-    comment_access_control: int | None = None
+    comment_access_control: Int64 | None = None
 
 
 class RankingEntry(PixivModel):
     kind: str = Field(default="illust", pattern=r"^(illust|novel)$")
     mode: str
     date: dt.date
-    rank: int = Field(gt=0)
-    work_id: int = Field(gt=0, validation_alias=AliasChoices("work_id", "illust_id"))
+    rank: Int64 = Field(ge=1)
+    work_id: Int64 = Field(ge=1, validation_alias=AliasChoices("work_id", "illust_id"))
 
 
 class NovelTag(Tag):
@@ -137,29 +149,29 @@ class NovelTag(Tag):
 class Novel(PixivModel):
     """A novel's metadata (reference §5.2); its text is a :class:`NovelText`."""
 
-    id: int = Field(gt=0)
+    id: Int64 = Field(ge=1)
     title: str = ""
     caption: str = ""
-    restrict: int = 0
-    x_restrict: int = 0
+    restrict: Int64 = 0
+    x_restrict: Int64 = 0
     is_original: bool | None = None
     # novel_ai_type: 0 unknown, 1 not AI, 2 AI-generated (named like Illust.ai_type).
-    ai_type: int = 0
+    ai_type: Int64 = 0
     create_date: dt.datetime | None = None
-    page_count: int | None = Field(default=1, ge=0)
-    text_length: int | None = None
+    page_count: Int64 | None = Field(default=1, ge=0)
+    text_length: Int64 | None = None
     # The work's own cover; None for Pixiv's default covers and placeholders.
     cover_url: str | None = None
     cover_file: StoredFile | None = None
-    total_view: int | None = None
-    total_bookmarks: int | None = None
-    total_comments: int | None = None
+    total_view: Int64 | None = None
+    total_bookmarks: Int64 | None = None
+    total_comments: Int64 | None = None
     is_bookmarked: bool | None = None
     is_muted: bool | None = None
     is_mypixiv_only: bool | None = None
     is_x_restricted: bool | None = None
     visible: bool | None = None
-    series_id: int | None = None
+    series_id: Int64 | None = None
     series_title: str | None = None
     user: User
     tags: list[NovelTag] = []
@@ -170,13 +182,13 @@ class Novel(PixivModel):
 class NovelText(PixivModel):
     """A novel's text as Pixiv stores it (with markup) and as plain text for search."""
 
-    novel_id: int = Field(gt=0)
+    novel_id: Int64 = Field(ge=1)
     text: str
     plain_text: str
-    length: int = Field(ge=0)
+    length: Int64 = Field(ge=0)
     marker: dict[str, Any] | None = None
     # rating.like of the webview page: the novel's like count is given nowhere else.
-    like_count: int | None = None
+    like_count: Int64 | None = None
     images: list[NovelImage] = []
 
 
@@ -186,9 +198,9 @@ class NovelImage(PixivModel):
     kind: str = Field(pattern=r"^(uploaded|pixiv)$")
     # The novelImageId, or "ID-P" of an illust page.
     key: str = Field(pattern=r"^[0-9A-Za-z_-]+$")  # parsing.IMAGE_KEY
-    illust_id: int | None = None
-    page: int | None = None
-    sanity_level: int | None = None
+    illust_id: Int64 | None = None
+    page: Int64 | None = None
+    sanity_level: Int64 | None = None
     url: str | None = None
     urls: dict[str, Any] | None = None
     file: StoredFile | None = None
@@ -198,20 +210,20 @@ class Series(PixivModel):
     """An illust (manga) or novel series, from its detail envelope."""
 
     kind: str = Field(pattern=r"^(illust|novel)$")
-    id: int = Field(gt=0)
+    id: Int64 = Field(ge=1)
     title: str = ""
     caption: str | None = None
     user: User | None = None
     cover_url: str | None = None
-    work_count: int | None = Field(default=None, ge=0)
+    work_count: Int64 | None = Field(default=None, ge=0)
     create_date: dt.datetime | None = None
     is_original: bool | None = None
     is_concluded: bool | None = None
-    total_character_count: int | None = None
-    width: int | None = None
-    height: int | None = None
+    total_character_count: Int64 | None = None
+    width: Int64 | None = None
+    height: Int64 | None = None
     watchlist_added: bool | None = None
-    ai_type: int | None = None
+    ai_type: Int64 | None = None
     display_text: str | None = None
 
 
@@ -219,32 +231,32 @@ class SeriesEntry(PixivModel):
     """A work's place in its series: ``position`` 1 is the first work."""
 
     kind: str = Field(pattern=r"^(illust|novel)$")
-    series_id: int = Field(gt=0)
-    work_id: int = Field(gt=0)
-    position: int = Field(gt=0)
+    series_id: Int64 = Field(ge=1)
+    work_id: Int64 = Field(ge=1)
+    position: Int64 = Field(ge=1)
 
 
 class Comment(PixivModel):
     """A comment on an illust or novel; replies carry their ``parent_id``."""
 
-    id: int = Field(gt=0)
+    id: Int64 = Field(ge=1)
     work_kind: str = Field(pattern=r"^(illust|novel)$")
-    work_id: int = Field(gt=0)
-    parent_id: int | None = None
+    work_id: Int64 = Field(ge=1)
+    parent_id: Int64 | None = None
     user: User | None = None
     text: str = ""
     date: dt.datetime | None = None
     has_replies: bool | None = None
-    stamp_id: int | None = None
+    stamp_id: Int64 | None = None
     stamp_url: str | None = None
 
 
 class Bookmark(PixivModel):
     """A user's bookmark of a work; ``tags`` is None when they were not asked for."""
 
-    user_id: int = Field(gt=0)
+    user_id: Int64 = Field(ge=1)
     work_kind: str = Field(pattern=r"^(illust|novel)$")
-    work_id: int = Field(gt=0)
+    work_id: Int64 = Field(ge=1)
     restrict: str = Field(pattern=r"^(public|private)$")
     tags: list[str] | None = None
 
@@ -252,28 +264,28 @@ class Bookmark(PixivModel):
 class Follow(PixivModel):
     """``user_id`` follows ``followed_user_id``, publicly or privately."""
 
-    user_id: int = Field(gt=0)
-    followed_user_id: int = Field(gt=0)
+    user_id: Int64 = Field(ge=1)
+    followed_user_id: Int64 = Field(ge=1)
     restrict: str = Field(pattern=r"^(public|private)$")
 
 
 class BookmarkTag(PixivModel):
     """A tag of ``user_id``'s ``kind`` bookmarks (``restrict`` public or private), on ``count`` of them."""
 
-    user_id: int = Field(gt=0)
+    user_id: Int64 = Field(ge=1)
     kind: str = Field(pattern=r"^(illust|novel)$")
     restrict: str = Field(pattern=r"^(public|private)$")
     name: str = Field(min_length=1)
-    count: int | None = Field(default=None, ge=0)
+    count: Int64 | None = Field(default=None, ge=0)
 
 
 class UserRelation(PixivModel):
     """``other_user_id`` is in ``user_id``'s list ``relation`` (related, mypixiv, recommended, listed)."""
 
     relation: str = Field(pattern=r"^(related|mypixiv|recommended|listed)$")
-    user_id: int = Field(gt=0)
-    other_user_id: int = Field(gt=0)
-    position: int | None = Field(default=None, gt=0)
+    user_id: Int64 = Field(ge=1)
+    other_user_id: Int64 = Field(ge=1)
+    position: Int64 | None = Field(default=None, ge=1)
 
 
 class TrendingTag(PixivModel):
@@ -281,6 +293,6 @@ class TrendingTag(PixivModel):
 
     kind: str = Field(pattern=r"^(illust|novel)$")
     date: dt.date
-    position: int = Field(gt=0)
+    position: Int64 = Field(ge=1)
     tag: Tag
-    work_id: int | None = None
+    work_id: Int64 | None = None

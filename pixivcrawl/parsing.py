@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
 from pixivcrawl.models import (
     Bookmark,
     BookmarkTag,
@@ -115,10 +117,24 @@ def illust_status(data: dict[str, Any]) -> tuple[WorkStatus, str | None]:
 def parse_ugoira(metadata: dict[str, Any]) -> Ugoira:
     """``ugoira_metadata`` of ``/v1/ugoira/metadata``: the zip URL and each frame's file and delay (ms)."""
     zip_urls = metadata.get("zip_urls") or {}
-    return Ugoira(
-        zip_url=zip_urls.get("medium") or next(iter(zip_urls.values())),
-        frames=[UgoiraFrame(file=f["file"], delay=f["delay"]) for f in metadata["frames"]],
-    )
+    zip_url = zip_urls.get("medium") or next(iter(zip_urls.values()))
+    try:
+        frames = [UgoiraFrame(file=f["file"], delay=f["delay"]) for f in metadata["frames"]]
+    except (ValidationError, KeyError, TypeError) as exc:
+        # Bad frames cost only the animation: the illust and its zip are still archived.
+        return Ugoira(zip_url=zip_url, frames=[], metadata_error=first_error(exc))
+    if not frames:
+        return Ugoira(zip_url=zip_url, frames=[], metadata_error="frames: none")
+    return Ugoira(zip_url=zip_url, frames=frames)
+
+
+def first_error(exc: Exception) -> str:
+    """The first problem of a failed parse, in one line: ``where: what``."""
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "object"
+        return f"{where}: {err['msg']}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def shown(data: dict[str, Any], available: bool, key: str, default: Any = None) -> Any:

@@ -62,9 +62,15 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 DOWNLOADER_MIDDLEWARES = {
     "pixivcrawl.middlewares.PixivApiErrorMiddleware": 555,
     "pixivcrawl.middlewares.PixivAuthMiddleware": 560,
+    "pixivcrawl.middlewares.limits.SizeLimitMiddleware": 570,
     # Redirects carry no credential and stay on their kind of origin (pixivcrawl.hosts).
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "pixivcrawl.middlewares.PixivRedirectMiddleware": 600,
+}
+
+# Each API object remembers the page it came from (the rejects table shows it).
+SPIDER_MIDDLEWARES = {
+    "pixivcrawl.middlewares.source.SourceUrlMiddleware": 50,
 }
 # The App API has no HTML meta refresh; a hostile page must not redirect through one.
 METAREFRESH_ENABLED = False
@@ -148,6 +154,16 @@ PIXIV_RATE_LIMIT_RETRIES = 10
 PIXIV_RETRY_BACKOFF = 1.0
 PIXIV_RETRY_BACKOFF_MAX = 30.0
 
+# --- pixivcrawl: size limits (SizeLimitMiddleware) ----------------------------
+# Largest body read from the API and OAuth hosts (bytes). A page is ~100 KB and
+# the longest novel's webview page a few MB; a JSON page takes ~10x its size in
+# memory once parsed, so this also bounds that.
+PIXIV_API_MAXSIZE = 16 * 1024 * 1024
+# Largest file read from an image host (bytes): originals (Pixiv takes uploads up
+# to 32 MB), covers, avatars and ugoira zips. Bodies are held in memory while
+# they are verified, so the image slot's concurrency times this bounds that.
+PIXIV_FILE_MAXSIZE = 64 * 1024 * 1024
+
 # --- pixivcrawl: crawling ----------------------------------------------------
 PIXIV_INCREMENTAL = False
 # Seconds between progress lines (pages, works, files, API pace, ETA); 0 turns them off.
@@ -162,6 +178,13 @@ PIXIV_DATABASE_URL = "sqlite:///data/pixiv.db"
 PIXIV_DB_BATCH_SIZE = 500
 # Flush a partial batch at least this often (seconds), so a slow crawl's rows appear.
 PIXIV_DB_FLUSH_INTERVAL = 5.0
+# A write that fails for a reason of the machine (server gone, disk full, read-only)
+# is tried again this many times, after a pause that starts at PIXIV_DB_RETRY_BACKOFF
+# seconds and doubles up to PIXIV_DB_RETRY_BACKOFF_MAX (about 75 s in all); then the
+# crawl stops with database_failed.
+PIXIV_DB_RETRY_TIMES = 8
+PIXIV_DB_RETRY_BACKOFF = 1.0
+PIXIV_DB_RETRY_BACKOFF_MAX = 15.0
 # How often a running crawl renews its crawl_runs heartbeat (seconds); a run
 # silent for five intervals, or whose process on this host is gone, is `lost`.
 PIXIV_RUN_HEARTBEAT_INTERVAL = 60.0
@@ -175,13 +198,21 @@ PIXIV_DOWNLOAD_COVERS = True
 # Full-size avatars of every user seen: one more file per user, so off by default.
 PIXIV_DOWNLOAD_PROFILE_IMAGES = False
 PIXIV_IMAGE_HOSTS = ["i.pximg.net"]
+# A FILES_STORE write that fails (disk full, read-only, gone) is tried again after
+# PIXIV_FILES_STORE_RETRY_BACKOFF seconds, doubling; once this many writes more than
+# one failed in a row, the crawl stops with files_store_failed (exit 1, run failed).
+PIXIV_FILES_STORE_RETRY_TIMES = 2
+PIXIV_FILES_STORE_RETRY_BACKOFF = 1.0
 # webp, gif, apng, or zip (keep the zip only). The zip is always kept.
 PIXIV_UGOIRA_FORMAT = "webp"
 # Limits on one ugoira zip, against decompression bombs: entries, bytes
-# uncompressed, and pixels of all frames together (converting holds about 4
-# bytes a pixel in memory: a 150-frame 1920x1080 ugoira, about 1.3 GB, fits).
+# uncompressed, pixels of all frames together (the conversion's time) and of one
+# frame. Frames are read and converted one at a time: WebP holds a few frames in
+# memory (about 100 MB at the per-frame limit); GIF keeps every distinct frame at
+# 1 byte a pixel and APNG at 4, so those formats hold up to MAX_PIXELS times that.
 PIXIV_UGOIRA_MAX_BYTES = 1024 * 1024 * 1024
 PIXIV_UGOIRA_MAX_FRAMES = 1000
+PIXIV_UGOIRA_MAX_FRAME_PIXELS = 1920 * 1080 * 2
 PIXIV_UGOIRA_MAX_PIXELS = 350_000_000
 
 # --- pixivcrawl: many workers (pixivcrawl.workers) ---------------------------

@@ -95,6 +95,8 @@ def test_validation_pipeline_drops_and_counts_invalid_objects() -> None:
     assert stats.values == {
         "pixivcrawl/validation/valid/illust": 1,
         "pixivcrawl/validation/dropped/illust": 1,
+        "pixivcrawl/rejected_items": 1,
+        "pixivcrawl/rejected_items/validation": 1,
     }
 
 

@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 
 from pixivcrawl.models import UgoiraFrame
 from pixivcrawl.pipelines.media import InvalidFile
-from pixivcrawl.pipelines.ugoira import UgoiraLimits, convert, gif_delays, read_frames, unsafe_name
+from pixivcrawl.pipelines.ugoira import UgoiraLimits, check_frames, convert, gif_delays, unsafe_name
 from pixivcrawl.sandbox import image_host
 from pixivcrawl.sandbox.image_host import MAKER
 from pixivcrawl.sandbox.images import resolve
@@ -26,7 +26,7 @@ from tests.crawl import Archive, RunningSandbox, project_settings
 
 DATE = "2026-10-30"
 
-LIMITS = UgoiraLimits(max_frames=50, max_bytes=10_000_000, max_pixels=1_000_000)
+LIMITS = UgoiraLimits(max_frames=50, max_bytes=10_000_000, max_pixels=1_000_000, max_frame_pixels=500_000)
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 200, 0), (0, 90, 90)]
 
 
@@ -70,12 +70,17 @@ def durations(data: bytes) -> list[Any]:
         return out
 
 
-def test_frames_come_back_in_metadata_order() -> None:
+def test_frames_are_converted_in_metadata_order() -> None:
     body, frames = frames_of([60, 80, 100])
     frames = [frames[2], frames[0], frames[1]]
-    datas = read_frames(body, frames, LIMITS)
-    with zipfile.ZipFile(io.BytesIO(body)) as z:
-        assert datas == [z.read(f.file) for f in frames]
+    check_frames(body, frames, LIMITS)
+    data, _, _ = convert(body, frames, "webp")
+    with Image.open(io.BytesIO(data)) as image:
+        colours = []
+        for index in range(image.n_frames):
+            image.seek(index)
+            colours.append(image.convert("RGB").getpixel((5, 5)))
+    assert [max(range(3), key=c.__getitem__) for c in colours] == [2, 0, 1]
 
 
 @pytest.mark.parametrize("name", ["../evil.jpg", "a/../../b.jpg", "/etc/passwd", "dir/000000.jpg", "..\\x.jpg",
@@ -84,7 +89,7 @@ def test_path_like_names_are_rejected(name: str) -> None:
     assert unsafe_name(name)
     body = make_zip({"000000.jpg": jpeg(COLOURS[0]), name: jpeg(COLOURS[1])})
     with pytest.raises(InvalidFile) as info:
-        read_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
+        check_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
     assert info.value.reason == "unsafe_name"
     assert not info.value.retry
 
@@ -93,7 +98,7 @@ def test_a_zip_bomb_is_rejected_before_it_is_inflated() -> None:
     body = make_zip({"000000.jpg": b"\0" * 20_000_000}, zipfile.ZIP_DEFLATED)
     assert len(body) < 100_000
     with pytest.raises(InvalidFile) as info:
-        read_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
+        check_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
     assert info.value.reason == "too_large"
 
 
@@ -101,7 +106,7 @@ def test_a_zip_bomb_is_rejected_before_it_is_inflated() -> None:
 def test_a_pixel_bomb_frame_is_rejected_from_its_header(side: int) -> None:
     body = make_zip({"000000.jpg": png_header_only(side, side)})
     with pytest.raises(InvalidFile) as info:
-        read_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
+        check_frames(body, [UgoiraFrame(file="000000.jpg", delay=10)], LIMITS)
     assert info.value.reason == "too_many_pixels"
     assert not info.value.retry
 
@@ -109,26 +114,26 @@ def test_a_pixel_bomb_frame_is_rejected_from_its_header(side: int) -> None:
 def test_too_many_frames_are_rejected() -> None:
     body, frames = frames_of([10] * 4)
     with pytest.raises(InvalidFile) as info:
-        read_frames(body, frames, UgoiraLimits(max_frames=3, max_bytes=10**9, max_pixels=10**9))
+        check_frames(body, frames, UgoiraLimits(max_frames=3, max_bytes=10**9, max_pixels=10**9, max_frame_pixels=10**9))
     assert info.value.reason == "too_many_frames"
 
 
 def test_a_frame_missing_from_the_zip_is_rejected() -> None:
     body, frames = frames_of([10, 10])
     with pytest.raises(InvalidFile) as info:
-        read_frames(body, [*frames, UgoiraFrame(file="000009.jpg", delay=10)], LIMITS)
+        check_frames(body, [*frames, UgoiraFrame(file="000009.jpg", delay=10)], LIMITS)
     assert info.value.reason == "missing_frame"
 
 
 def test_a_truncated_or_damaged_zip_is_worth_another_download() -> None:
     body, frames = frames_of([10, 10, 10])
     with pytest.raises(InvalidFile) as info:
-        read_frames(body[: len(body) // 2], frames, LIMITS)
+        check_frames(body[: len(body) // 2], frames, LIMITS)
     assert (info.value.reason, info.value.retry) == ("bad_zip", True)
     damaged = bytearray(body)
     damaged[100] ^= 0xFF  # inside the first frame's data: the CRC no longer matches
     with pytest.raises(InvalidFile) as info:
-        read_frames(bytes(damaged), frames, LIMITS)
+        check_frames(bytes(damaged), frames, LIMITS)
     assert info.value.retry
 
 
@@ -153,7 +158,8 @@ def test_gif_delays_round_end_times_to_centiseconds() -> None:
 def test_every_frame_and_its_delay_survive_each_format(fmt: str, expected: list[int]) -> None:
     delays = [45, 100, 7, 33, 200]
     body, frames = frames_of(delays)
-    data, width, height = convert(read_frames(body, frames, LIMITS), delays, fmt)
+    check_frames(body, frames, LIMITS)
+    data, width, height = convert(body, frames, fmt)
     assert (width, height) == (32, 24)
     assert durations(data) == expected
     with Image.open(io.BytesIO(data)) as image:
@@ -164,7 +170,9 @@ def test_every_frame_and_its_delay_survive_each_format(fmt: str, expected: list[
 def test_identical_consecutive_frames_play_as_one_with_the_summed_delay(fmt: str) -> None:
     same = jpeg(COLOURS[1])
     datas = [jpeg(COLOURS[0]), same, same, jpeg(COLOURS[2])]
-    data, _, _ = convert(datas, [100, 60, 80, 100], fmt)
+    body = make_zip({f"{i:06d}.jpg": d for i, d in enumerate(datas)})
+    frames = [UgoiraFrame(file=f"{i:06d}.jpg", delay=d) for i, d in enumerate([100, 60, 80, 100])]
+    data, _, _ = convert(body, frames, fmt)
     assert durations(data) == [100, 140, 100]
 
 

@@ -443,6 +443,22 @@ class WorkEvent(Base):
     detail: Mapped[dict[str, Any] | None]
 
 
+class Reject(Base):
+    """An item refused by validation or by the store, kept with its raw JSON for a later look."""
+
+    __tablename__ = "rejects"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), index=True)
+    object_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    spider: Mapped[str | None] = mapped_column(sa.String(64))
+    url: Mapped[str | None]
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    error: Mapped[str]
+    raw: Mapped[str] = mapped_column(sa.Text)
+    rejected_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 class ArchiveMeta(Base):
     """Facts about the archive itself, such as ``sandbox`` (it holds the demo's fake works)."""
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import sqlalchemy as sa
+from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
 from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
@@ -16,6 +19,7 @@ from pixivcrawl.db.events import Changes, find_changes
 from pixivcrawl.db.rows import Rows, builder_for, merge_rows, rows_for
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.db.upsert import Writer
+from pixivcrawl.rejects import STATS_KEY as REJECTED, Reject, RejectedItem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,6 +31,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 STATS_PREFIX = "pixivcrawl/db"
+#: The finish reason of a crawl stopped because the database kept refusing writes.
+DATABASE_FAILED = "database_failed"
+Batch = list[tuple[Any, dt.datetime]]
+
+
+def machine_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is the machine's or the server's fault (gone, full, read-only, locked), not the data's.
+
+    Those are retried with a pause (an outage may end); a data error is not, it
+    costs only the items that carry it.
+    """
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+class DatabaseFailed(Exception):
+    """Writes kept failing for a reason of the machine; the crawl must stop."""
 #: Set by the crawl_runs recorder: the run the batches' work_events belong to.
 RUN_ID_STAT = "pixivcrawl/run/id"
 
@@ -53,17 +75,46 @@ class StorePipeline:
     single database thread. The database is migrated when the spider opens; if
     it cannot be reached the crawl stops with ``database_unreachable``.
     Items of a type with no rows builder pass through unstored.
+
+    Isolation: when a batch fails for its data (a value the database refuses),
+    its items are written one by one; every good one is kept and each refused
+    one is recorded in ``rejects`` (reason ``store``, one WARNING each,
+    ``pixivcrawl/rejected_items``), as are the items validation refused.
+
+    Outages: a write that fails for a reason of the machine (server gone, disk
+    full, read-only) is tried again after ``PIXIV_DB_RETRY_BACKOFF`` seconds,
+    doubling up to ``PIXIV_DB_RETRY_BACKOFF_MAX``, ``PIXIV_DB_RETRY_TIMES``
+    times; then one ERROR line names the database and the cause, and the crawl
+    stops with ``database_failed`` (exit status 1, run ``failed``).
     """
 
     max_batches_in_flight = 2
 
-    def __init__(self, url: str, batch_size: int, flush_interval: float, stats: StatsCollector) -> None:
+    def __init__(
+        self,
+        url: str,
+        batch_size: int,
+        flush_interval: float,
+        stats: StatsCollector,
+        *,
+        crawler: Crawler | None = None,
+        retry_times: int = 0,
+        retry_backoff: float = 0.0,
+        retry_backoff_max: float = 0.0,
+    ) -> None:
         self.url = url
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
         self.stats = stats
+        self.crawler = crawler
+        self.retry_times = max(0, retry_times)
+        self.retry_backoff = retry_backoff
+        self.retry_backoff_max = retry_backoff_max
+        self.spider_name = getattr(crawler.spidercls, "name", None) if crawler else None
+        self.failed = False
         self.engine: Engine | None = None
         self._buffer: list[tuple[Any, dt.datetime]] = []
+        self._rejects: list[Reject] = []
         self._in_flight: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
         self._timer: asyncio.Task[None] | None = None
@@ -71,12 +122,24 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(
-            crawler.settings["PIXIV_DATABASE_URL"],
-            crawler.settings.getint("PIXIV_DB_BATCH_SIZE"),
-            crawler.settings.getfloat("PIXIV_DB_FLUSH_INTERVAL"),
+        s = crawler.settings
+        pipeline = cls(
+            s["PIXIV_DATABASE_URL"],
+            s.getint("PIXIV_DB_BATCH_SIZE"),
+            s.getfloat("PIXIV_DB_FLUSH_INTERVAL"),
             crawler.stats,
+            crawler=crawler,
+            retry_times=s.getint("PIXIV_DB_RETRY_TIMES"),
+            retry_backoff=s.getfloat("PIXIV_DB_RETRY_BACKOFF"),
+            retry_backoff_max=s.getfloat("PIXIV_DB_RETRY_BACKOFF_MAX"),
         )
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
+
+    def item_dropped(self, item: Any, exception: BaseException, **kwargs: Any) -> None:
+        """Items validation refused are recorded with the next batch."""
+        if isinstance(exception, RejectedItem) and self.engine is not None and not self.failed:
+            self._rejects.append(exception.reject)
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
         assert self._executor is not None
@@ -105,7 +168,7 @@ class StorePipeline:
             self._timer = asyncio.ensure_future(self._flush_periodically())
 
     async def process_item(self, item: Any) -> Any:
-        if self.engine is None:
+        if self.engine is None or self.failed:
             return item
         if builder_for(item) is None:
             self.stats.inc_value(f"{STATS_PREFIX}/items_skipped/{type(item).__name__}")
@@ -125,9 +188,10 @@ class StorePipeline:
     async def _flush_buffer(self) -> None:
         # Bounded pipelining: the crawl waits rather than buffering without limit.
         await self._wait_in_flight(self.max_batches_in_flight - 1)
-        if self._buffer:
+        if (self._buffer or self._rejects) and not self.failed:
             batch, self._buffer = self._buffer, []
-            self._in_flight.append(asyncio.ensure_future(self._write(batch)))
+            rejects, self._rejects = self._rejects, []
+            self._in_flight.append(asyncio.ensure_future(self._write(batch, rejects)))
 
     async def flush(self) -> None:
         """Write everything buffered so far and wait until it is written."""
@@ -139,21 +203,92 @@ class StorePipeline:
             await asyncio.sleep(self.flush_interval)
             await self._flush_buffer()
 
-    async def _write(self, batch: list[tuple[Any, dt.datetime]]) -> None:
+    async def _write(self, batch: Batch, rejects: list[Reject]) -> None:
         try:
-            written, changes = await self._run(self._write_sync, batch, self.stats.get_value(RUN_ID_STAT))
+            written, refused, changes = await self._run(
+                self._write_sync, batch, rejects, self.stats.get_value(RUN_ID_STAT)
+            )
+        except DatabaseFailed as exc:
+            await self._fail(str(exc), len(batch))
+            return
         except Exception:
             logger.error("Lost a batch of %s items: writing it to the database failed", len(batch), exc_info=True)
             self.stats.inc_value(f"{STATS_PREFIX}/flush_errors")
             self.stats.inc_value(f"{STATS_PREFIX}/items_lost", len(batch))
             return
         self.stats.inc_value(f"{STATS_PREFIX}/batches")
-        self.stats.inc_value(f"{STATS_PREFIX}/items_stored", len(batch))
+        self.stats.inc_value(f"{STATS_PREFIX}/items_stored", len(batch) - len(refused))
         for table, count in written.items():
             self.stats.inc_value(f"{STATS_PREFIX}/rows_upserted/{table}", count)
         self._count_changes(changes)
+        for reject in refused:
+            self.stats.inc_value(REJECTED)
+            self.stats.inc_value(f"{REJECTED}/store")
+            logger.warning("Refused by the database: %s %s (%s); recorded in rejects", reject.kind,
+                           reject.object_id, reject.error)
 
-    def _write_sync(self, batch: list[tuple[Any, dt.datetime]], run_id: int | None) -> tuple[dict[str, int], Changes]:
+    async def _fail(self, message: str, lost: int) -> None:
+        """Stop the crawl after writes kept failing: one ERROR line, nothing more buffered."""
+        if self.failed:
+            return
+        self.failed = True
+        self._buffer.clear()
+        self._rejects.clear()
+        self.stats.inc_value(f"{STATS_PREFIX}/items_lost", lost)
+        logger.error("%s; the crawl stops (run it again once the database is back to complete the archive)", message)
+        if self.crawler is not None and self.crawler.engine is not None:
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=DATABASE_FAILED))
+
+    def _write_sync(self, batch: Batch, rejects: list[Reject], run_id: int | None) -> tuple[dict[str, int], list[Reject], Changes]:
+        """Write a batch, waiting out an outage; DatabaseFailed once the retries are spent."""
+        attempt = 0
+        while True:
+            try:
+                return self._write_once(batch, rejects, run_id)
+            except Exception as exc:
+                if not machine_fault(exc):
+                    raise
+                cause = describe_error(exc, self.url)
+                if attempt >= self.retry_times:
+                    raise DatabaseFailed(
+                        f"Cannot write to the archive database {mask_url(self.url)} "
+                        f"after {attempt + 1} tries: {cause}"
+                    ) from None
+                delay = min(self.retry_backoff * 2**attempt, self.retry_backoff_max)
+                attempt += 1
+                self.stats.inc_value(f"{STATS_PREFIX}/retries")
+                logger.warning("Database %s unavailable (%s); trying again in %.1f s (%s of %s)",
+                               mask_url(self.url), cause, delay, attempt, self.retry_times)
+                time.sleep(delay)
+
+    def _write_once(self, batch: Batch, rejects: list[Reject], run_id: int | None) -> tuple[dict[str, int], list[Reject], Changes]:
+        assert self.engine is not None
+        refused: list[Reject] = []
+        try:
+            written, changes = self._write_items(batch, run_id)
+        except Exception as exc:
+            if machine_fault(exc):
+                raise
+            # One item's bad value must not cost the others: write them one by one.
+            written, changes = {}, Changes()
+            for item, seen_at in batch:
+                try:
+                    item_written, item_changes = self._write_items([(item, seen_at)], run_id)
+                    for table, count in item_written.items():
+                        written[table] = written.get(table, 0) + count
+                    changes.events.extend(item_changes.events)
+                    changes.new_users += item_changes.new_users
+                except Exception as item_exc:
+                    if machine_fault(item_exc):
+                        raise
+                    refused.append(self._reject(item, item_exc))
+        if rejects or refused:
+            with begin_write(self.engine) as connection:
+                connection.execute(TABLES["rejects"].insert(), [r.row() for r in (*rejects, *refused)])
+            written["rejects"] = len(rejects) + len(refused)
+        return written, refused, changes
+
+    def _write_items(self, batch: Batch, run_id: int | None) -> tuple[dict[str, int], Changes]:
         rows: Rows = {}
         for item, seen_at in batch:
             merge_rows(rows, rows_for(item, seen_at))
@@ -174,14 +309,30 @@ class StorePipeline:
         self.stats.inc_value("pixivcrawl/works/changed", changes.changed_works())
         self.stats.inc_value("pixivcrawl/users/new", changes.new_users)
 
+    def _reject(self, item: Any, exc: BaseException) -> Reject:
+        source = getattr(item, "_source", None)
+        raw = source if source is not None else None
+        reject = Reject.of(raw, kind=type(item).__name__.lower(), reason="store",
+                           error=describe_error(exc, self.url), spider=self.spider_name)
+        if source is None and hasattr(item, "model_dump_json"):
+            reject = dataclasses.replace(reject, object_id=_id_of(item), raw=item.model_dump_json())
+        return reject
+
     async def close_spider(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self.engine is not None:
-            await self.flush()
+            if not self.failed:
+                await self.flush()
+            await self._wait_in_flight(0)
             await self._run(self.engine.dispose)
             self.engine = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+
+def _id_of(item: Any) -> int | None:
+    value = getattr(item, "id", None)
+    return value if type(value) is int and -(2**63) <= value < 2**63 else None

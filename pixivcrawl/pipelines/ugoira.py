@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from scrapy.utils.asyncio import run_in_thread
-from scrapy.utils.defer import ensure_awaitable
 
 from pixivcrawl.models import Illust, StoredFile, UgoiraFrame, WorkStatus
 from pixivcrawl.pipelines.media import (
@@ -48,6 +49,8 @@ class UgoiraLimits:
     max_frames: int
     max_bytes: int
     max_pixels: int
+    # Pixels of one frame: the WebP encoder holds a few frames' worth (4 bytes a pixel) at a time.
+    max_frame_pixels: int
 
 
 def unsafe_name(name: str) -> bool:
@@ -63,12 +66,17 @@ def unsafe_name(name: str) -> bool:
     )
 
 
-def read_frames(body: bytes, frames: list[UgoiraFrame], limits: UgoiraLimits) -> list[bytes]:
-    """The frames' bytes in metadata order, checked; never extracted to disk.
+#: Frames are read from the zip in blocks of this size: a frame is never held whole before it is decoded.
+BLOCK = 1024 * 1024
 
-    Raises :class:`InvalidFile`: ``bad_zip``/``bad_frame`` (retryable: the
-    download may be damaged) or ``unsafe_name``, ``too_many_frames``,
-    ``too_large``, ``too_many_pixels``, ``missing_frame`` (rejected).
+
+def check_frames(body: bytes, frames: list[UgoiraFrame], limits: UgoiraLimits) -> None:
+    """Check a zip and its frames without holding a frame in memory; never extracted to disk.
+
+    Raises :class:`InvalidFile`: ``bad_zip`` (retryable: the download may be
+    damaged) or ``unsafe_name``, ``too_many_frames``, ``too_large``,
+    ``too_many_pixels``, ``missing_frame``, ``bad_frame`` (rejected: a second
+    download of a whole zip whose checksums match would be the same).
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(body))
@@ -81,7 +89,7 @@ def read_frames(body: bytes, frames: list[UgoiraFrame], limits: UgoiraLimits) ->
                 raise InvalidFile("unsafe_name", f"zip entry {entry.filename!r}", retry=False)
         if max(len(entries), len(frames)) > limits.max_frames:
             raise InvalidFile("too_many_frames", f"{len(entries)} entries, limit {limits.max_frames}", retry=False)
-        # Reading stops at the declared size, so the declared sizes bound memory.
+        # Reading stops at the declared size, so the declared sizes bound the work.
         total = sum(e.file_size for e in entries)
         if total > limits.max_bytes:
             raise InvalidFile("too_large", f"{total} bytes uncompressed, limit {limits.max_bytes}", retry=False)
@@ -89,29 +97,35 @@ def read_frames(body: bytes, frames: list[UgoiraFrame], limits: UgoiraLimits) ->
         missing = [f.file for f in frames if f.file not in by_name]
         if missing or not frames:
             raise InvalidFile("missing_frame", f"frames {missing or 'none'} not in the zip", retry=False)
-        datas: list[bytes] = []
         pixels = 0
-        for frame in frames:
+        for name in dict.fromkeys(f.file for f in frames):
             try:
-                data = archive.read(by_name[frame.file])
+                # The header first (a bomb that is no image stops here), then every block, for the CRC.
+                size = frame_pixels(name, archive)
+                if size > limits.max_frame_pixels:
+                    raise InvalidFile("too_many_pixels", f"{name}: {size} pixels, limit {limits.max_frame_pixels}",
+                                      retry=False)
+                pixels += size
+                with archive.open(by_name[name]) as stream:
+                    while stream.read(BLOCK):
+                        pass
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise InvalidFile("bad_zip", f"{frame.file}: {exc}", retry=True) from None
-            pixels += frame_pixels(frame.file, data)
+                raise InvalidFile("bad_zip", f"{name}: {exc}", retry=True) from None
             if pixels > limits.max_pixels:
                 raise InvalidFile("too_many_pixels", f"more than {limits.max_pixels} pixels", retry=False)
-            datas.append(data)
-    return datas
 
 
-def frame_pixels(name: str, data: bytes) -> int:
+def frame_pixels(name: str, archive: zipfile.ZipFile) -> int:
     """Pixels of one frame from its header alone (nothing is decoded yet)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with archive.open(name) as stream, Image.open(stream) as image:
             width, height = image.size
     except Image.DecompressionBombError as exc:
         raise InvalidFile("too_many_pixels", f"{name}: {exc}", retry=False) from None
+    except (zipfile.BadZipFile, EOFError):
+        raise
     except Exception as exc:
-        raise InvalidFile("bad_frame", f"{name}: {exc}", retry=True) from None
+        raise InvalidFile("bad_frame", f"{name}: {exc}", retry=False) from None
     return width * height
 
 
@@ -131,28 +145,68 @@ def gif_delays(delays: list[int]) -> list[int]:
     return out
 
 
-def convert(datas: list[bytes], delays: list[int], fmt: str) -> tuple[bytes, int, int]:
+def zip_entries(body: bytes) -> list[zipfile.ZipInfo]:
+    """The entries of a zip (InvalidFile ``bad_zip`` if it is none)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            return archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise InvalidFile("bad_zip", str(exc), retry=True) from None
+
+
+class ZipFrames(Image.Image):
+    """The frames of an ugoira zip as one multi-frame image that decodes a frame only when it is shown.
+
+    Pillow's encoders walk a sequence with ``seek()``, so the WebP encoder holds
+    one decoded frame at a time (GIF and APNG keep every distinct frame they
+    have written: 1 and 4 bytes a pixel).
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, names: list[str]) -> None:
+        super().__init__()
+        self._archive = archive
+        self._names = names
+        self.n_frames = len(names)
+        self.is_animated = len(names) > 1
+        self._frame = -1
+        self.seek(0)
+
+    def seek(self, frame: int) -> None:
+        if frame == self._frame:
+            return
+        if not 0 <= frame < self.n_frames:
+            raise EOFError("no more frames")  # how Pillow's sequence readers learn the end
+        with self._archive.open(self._names[frame]) as stream, Image.open(stream) as image:
+            image.load()
+            decoded = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        self.im = decoded.im
+        self._mode = decoded.mode
+        self._size = decoded.size
+        self._frame = frame
+
+    def tell(self) -> int:
+        return self._frame
+
+
+def convert(body: bytes, frames: list[UgoiraFrame], fmt: str) -> tuple[bytes, int, int]:
     """An animation of every frame with its delay in ``fmt`` (webp, gif, apng): bytes, width, height.
 
-    Identical consecutive frames become one frame showing for their summed delays
-    (all three encoders do this); the animation plays the same.
+    Frames are decoded one at a time, as the encoder asks for them. Identical
+    consecutive frames become one frame showing for their summed delays (all
+    three encoders do this); the animation plays the same.
     """
-    images = []
-    for data in datas:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            images.append(image.convert("RGBA" if "A" in image.getbands() else "RGB"))
-    first, rest = images[0], images[1:]
-    options: dict[str, Any] = {"save_all": True, "append_images": rest, "loop": 0}
-    if fmt == "gif":
-        options["duration"] = gif_delays(delays)
-    else:
-        options["duration"] = list(delays)
-    if fmt == "webp":
-        options.update(quality=90, method=4)
-    buf = io.BytesIO()
-    first.save(buf, FORMATS[fmt], **options)
-    return buf.getvalue(), first.width, first.height
+    delays = [f.delay for f in frames]
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        sequence = ZipFrames(archive, [f.file for f in frames])
+        options: dict[str, Any] = {"save_all": True, "loop": 0}
+        options["duration"] = gif_delays(delays) if fmt == "gif" else list(delays)
+        if fmt == "webp":
+            options.update(quality=90, method=4)
+        buf = io.BytesIO()
+        sequence.seek(0)
+        width, height = sequence.size
+        sequence.save(buf, FORMATS[fmt], **options)
+    return buf.getvalue(), width, height
 
 
 def zip_path(illust: Illust, url: str) -> str:
@@ -181,13 +235,17 @@ class UgoiraPipeline(PixivFilesPipeline):
     (``pixivcrawl/ugoira/zip_fallback``). Zips are read in memory: names that look
     like paths and archives over the limits are rejected, logged and counted
     (``pixivcrawl/ugoira/rejected/<reason>``); nothing of them is stored. The
-    conversion runs in a thread; ``pixivcrawl/ugoira/converted/<format>`` counts it.
+    conversion runs in a thread, one at a time, a frame at a time;
+    ``pixivcrawl/ugoira/converted/<format>`` counts it.
     """
 
     def __init__(self, store_uri: str, *, fmt: str, limits: UgoiraLimits, **kwargs: Any) -> None:
         super().__init__(store_uri, **kwargs)
         self.format = fmt
         self.limits = limits
+        # One conversion at a time, always in the same thread: each holds a few decoded frames, all
+        # are CPU-bound, and one thread keeps one malloc arena (several made the peak vary by 100 MB).
+        self.converter = ThreadPoolExecutor(1, thread_name_prefix="pixivcrawl-ugoira")
 
     @classmethod
     def options(cls, s: BaseSettings) -> dict[str, Any]:
@@ -198,8 +256,13 @@ class UgoiraPipeline(PixivFilesPipeline):
             max_frames=s.getint("PIXIV_UGOIRA_MAX_FRAMES"),
             max_bytes=s.getint("PIXIV_UGOIRA_MAX_BYTES"),
             max_pixels=s.getint("PIXIV_UGOIRA_MAX_PIXELS"),
+            max_frame_pixels=s.getint("PIXIV_UGOIRA_MAX_FRAME_PIXELS"),
         )
         return {**super().options(s), "fmt": fmt, "limits": limits}
+
+    def close_spider(self) -> None:
+        super().close_spider()
+        self.converter.shutdown(wait=True)
 
     def targets(self, item: Any) -> list[Target]:
         if not (isinstance(item, Illust) and item.ugoira and item.status is WorkStatus.AVAILABLE):
@@ -231,7 +294,7 @@ class UgoiraPipeline(PixivFilesPipeline):
         zip_ok = await self.archived_file(request, info, Recorded(request.url, zip_file), zip_file.local_path)
         if zip_ok is None:
             return None
-        if self.animation_wanted():
+        if self.animation_wanted() and not illust.ugoira.metadata_error:
             expected = animation_path(illust, self.format)
             if animation is None or animation.local_path != expected:
                 return None
@@ -266,9 +329,12 @@ class UgoiraPipeline(PixivFilesPipeline):
     def verify(self, body: bytes, request: Request) -> Facts:
         illust: Illust = request.meta["pixiv_illust"]
         assert illust.ugoira is not None
+        frames = illust.ugoira.frames
         try:
-            # Kept for the conversion, which runs right after the zip is stored.
-            request.meta["pixiv_frames"] = read_frames(body, illust.ugoira.frames, self.limits)
+            if illust.ugoira.metadata_error:
+                # No usable frame list: only the zip itself is checked (and kept).
+                frames = [UgoiraFrame(file=e.filename, delay=0) for e in zip_entries(body)]
+            check_frames(body, frames, self.limits)
         except InvalidFile as exc:
             if not exc.retry:
                 self.inc(f"ugoira/rejected/{exc.reason}")
@@ -303,27 +369,31 @@ class UgoiraPipeline(PixivFilesPipeline):
         item: Any = None,
     ) -> str:
         checksum = await super().file_downloaded(response, request, info, item=item)
-        frames = request.meta.pop("pixiv_frames")
-        request.meta["pixiv_extra"] = {"animation": await self.make_animation(frames, request, info)}
+        request.meta["pixiv_extra"] = {"animation": await self.make_animation(response.body, request, info)}
         return checksum
 
     async def make_animation(
-        self, frames: list[bytes], request: Request, info: MediaPipeline.SpiderInfo
+        self, body: bytes, request: Request, info: MediaPipeline.SpiderInfo
     ) -> dict[str, Any] | None:
         if not self.animation_wanted():
             return None
         illust: Illust = request.meta["pixiv_illust"]
         assert illust.ugoira is not None
-        delays = [f.delay for f in illust.ugoira.frames]
+        if illust.ugoira.metadata_error:
+            self.inc("ugoira/bad_metadata")
+            logger.warning("illust %s: ugoira frame metadata unusable (%s); zip kept, no animation made",
+                           illust.id, illust.ugoira.metadata_error)
+            return None
         try:
-            data, width, height = await run_in_thread(convert, frames, delays, self.format)
+            data, width, height = await asyncio.get_running_loop().run_in_executor(
+                self.converter, convert, body, illust.ugoira.frames, self.format
+            )
         except Exception:
             self.inc("ugoira/convert_failed")
             logger.error("illust %s: could not convert the ugoira to %s", illust.id, self.format, exc_info=True)
             return None
         path = animation_path(illust, self.format)
-        await ensure_awaitable(self.store.persist_file(path, io.BytesIO(data), info))
-        self.count_written(len(data))
+        await self.persist(path, data, info)
         self.inc(f"ugoira/converted/{self.format}")
         facts = Facts(len(data), hashlib.sha256(data).hexdigest(), width, height)
         return stored(request.url, path, facts).model_dump()

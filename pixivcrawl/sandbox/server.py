@@ -60,9 +60,14 @@ class Sandbox:
         return f"{self.scheme}://{self.image_host}"
 
     # --- lifecycle ------------------------------------------------------------------------
+    def apps(self) -> tuple[web.Application, web.Application]:
+        """The API + OAuth app and the image app (tests wrap them with faults of their own)."""
+        return make_api_app(self.state), make_image_app(self.state)
+
     async def start(self) -> None:
-        api_runner = web.AppRunner(make_api_app(self.state), access_log=None)
-        img_runner = web.AppRunner(make_image_app(self.state), access_log=None)
+        api_app, image_app = self.apps()
+        api_runner = web.AppRunner(api_app, access_log=None)
+        img_runner = web.AppRunner(image_app, access_log=None)
         for r in (api_runner, img_runner):
             await r.setup()
             self._runners.append(r)

@@ -20,6 +20,7 @@ from pixivcrawl.db.archive import Archive
 from pixivcrawl.items import ApiObject
 from pixivcrawl.models import WorkStatus
 from pixivcrawl.parsing import illust_status
+from pixivcrawl.rejects import STATS_KEY as REJECTED, Reject, RejectedItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -366,6 +367,45 @@ class PixivSpider(scrapy.Spider):
         for request in self.next_page(response, data, **cb_kwargs):
             yield request
 
+    def listed(self, response: Response, data: Any, key: str, kind: str) -> list[dict[str, Any]]:
+        """The objects of a listing's ``key`` (``illusts``, ``novels``, ...).
+
+        An element that is not a JSON object costs only itself: it is refused
+        (logged, counted under ``pixivcrawl/rejected_items``, recorded in
+        ``rejects``) and the rest of the page, its ranks and its next_url stay.
+        """
+        return [obj for _, obj in self.positioned(response, data, key, kind, 0)[0]]
+
+    def positioned(
+        self, response: Response, data: Any, key: str, kind: str, start: int
+    ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+        """:meth:`listed`, each object with its position (counted from ``start``; a refused element
+        keeps its place, so ranks and positions stay true), and how many elements the page held."""
+        value = data.get(key) if isinstance(data, dict) else None
+        if not value:
+            return [], 0
+        elements = value if isinstance(value, list) else [value]
+        objects = []
+        for position, element in enumerate(elements, start=start):
+            if isinstance(element, dict):
+                objects.append((position, element))
+            else:
+                self.refuse(response, kind, element, f"{key}: element is a {type(element).__name__}, not an object")
+        return objects, len(elements)
+
+    def refuse(self, response: Response, kind: str, data: Any, error: str) -> None:
+        """Refuse an object the spider cannot even hand to validation, as validation refuses one."""
+        reject = Reject.of(ApiObject(kind, data, url=response.url), kind=kind, reason="validation",
+                           error=error, spider=self.name)
+        self.crawler.stats.inc_value(REJECTED)
+        self.crawler.stats.inc_value(f"{REJECTED}/validation")
+        self.crawler.stats.inc_value(f"pixivcrawl/validation/dropped/{kind}")
+        exception = RejectedItem(f"invalid {kind} in {response.url}: {error}", reject)
+        self.logger.warning("Dropped: %s (recorded in rejects)", exception)
+        self.crawler.signals.send_catch_log(
+            signals.item_dropped, item=data, response=response, exception=exception, spider=self
+        )
+
     async def all_archived(self, kind: str, works: list[dict[str, Any]]) -> bool:
         """In incremental mode: whether every work of a non-empty page is archived already.
 
@@ -397,7 +437,7 @@ class PixivSpider(scrapy.Spider):
     async def parse_works(self, response: Response, kind: str = "illust") -> AsyncIterator[Any]:
         """A page of a listing of ``kind`` works (``illusts`` or ``novels``), archived as listed."""
         data = response.json()
-        works = data.get(f"{kind}s") or []
+        works = self.listed(response, data, f"{kind}s", kind)
         items = self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
         async for out in self.listing_page(response, data, kind, works, items, kind=kind):
             yield out
@@ -481,7 +521,7 @@ class PixivSpider(scrapy.Spider):
     ) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
         context = {"work_kind": kind, "work_id": work_id, "parent_id": parent_id}
-        for comment in data.get("comments") or []:
+        for comment in self.listed(response, data, "comments", "comment"):
             yield ApiObject("comment", comment, context)
             if comment.get("has_replies") and comment.get("id"):
                 params = {"comment_id": comment["id"]}

@@ -49,7 +49,7 @@ class BookmarksSpider(PixivSpider):
     async def parse_bookmarks(self, response: Response, user_id: int, restrict: str) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]
-        works = data.get(f"{kind}s") or []
+        works = self.listed(response, data, f"{kind}s", kind)
         items = self._page_items(kind, works, user_id, restrict)
         async for out in self.listing_page(response, data, kind, works, items, user_id=user_id, restrict=restrict):
             yield out

@@ -37,7 +37,7 @@ class FollowingSpider(UserWorksSpider):
 
     def parse_following(self, response: Response, user_id: int, restrict: str) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
-        for preview in data.get("user_previews") or []:
+        for preview in self.listed(response, data, "user_previews", "user"):
             followed = (preview.get("user") or {}).get("id")
             all_works = self.args["works"] and isinstance(followed, int)
             yield from self.preview_objects(preview, works=not all_works)

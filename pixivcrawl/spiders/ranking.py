@@ -57,10 +57,11 @@ class RankingSpider(PixivSpider):
     ) -> Iterator[ApiObject | scrapy.Request]:
         kind = self.args["type"]
         data = response.json()
-        works = data.get(f"{kind}s") or []
+        ranked, count = self.positioned(response, data, f"{kind}s", kind, first_rank)
+        works = [work for _, work in ranked]
         yield from self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
         # The API has no rank field: the rank is the position in the list.
-        for rank, work in enumerate(works, start=first_rank):
+        for rank, work in ranked:
             entry = {"kind": kind, "mode": self.args["mode"], "date": date, "rank": rank, "work_id": work.get("id")}
             yield ApiObject("ranking_entry", entry)
-        yield from self.next_page(response, data, date=date, first_rank=first_rank + len(works))
+        yield from self.next_page(response, data, date=date, first_rank=first_rank + count)

@@ -49,9 +49,9 @@ class RecommendedSpider(UserListSpider):
 
     async def parse_recommended(self, response: Response, kind: str) -> AsyncIterator[Any]:
         data = response.json()
-        works = data.get(f"{kind}s") or []
+        works = self.listed(response, data, f"{kind}s", kind)
         # The first page also carries a few ranking works: whole objects, archived like the rest.
-        shown = works + (data.get(f"ranking_{kind}s") or [])
+        shown = works + self.listed(response, data, f"ranking_{kind}s", kind)
         items = self.illust_objects(shown) if kind == "illust" else self.novel_objects(shown)
         async for out in self.listing_page(response, data, kind, works, items, kind=kind):
             yield out

@@ -111,7 +111,7 @@ class SearchSpider(PixivSpider):
             for out in self.parse_users(response, data, window):
                 yield out
             return
-        works = data.get(f"{kind}s") or []
+        works = self.listed(response, data, f"{kind}s", kind)
         fresh = [w for w in works if w.get("id") not in self.seen]
         self.seen.update(w.get("id") for w in works)
         self.crawler.stats.inc_value("pixivcrawl/search/duplicates_skipped", len(works) - len(fresh))
@@ -148,7 +148,7 @@ class SearchSpider(PixivSpider):
     def parse_users(
         self, response: Response, data: dict[str, Any], window: Window
     ) -> Iterator[ApiObject | scrapy.Request]:
-        for preview in data.get("user_previews") or []:
+        for preview in self.listed(response, data, "user_previews", "user"):
             user_id = (preview.get("user") or {}).get("id")
             if user_id in self.seen:
                 continue

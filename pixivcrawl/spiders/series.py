@@ -47,15 +47,15 @@ class SeriesSpider(PixivSpider):
         if seen == 0:
             yield ApiObject("illust_series", detail)
             work_count = detail.get("series_work_count")
-        illusts = data.get("illusts") or []
-        yield from self.illust_objects(illusts)
+        illusts, count = self.positioned(response, data, "illusts", "illust", seen)
+        yield from self.illust_objects([illust for _, illust in illusts])
         # Pixiv lists an illust series newest first: the position counts back from the total.
         if isinstance(work_count, int):
-            for index, illust in enumerate(illusts, start=seen):
+            for index, illust in illusts:
                 yield self._entry("illust", series_id, illust, work_count - index)
         else:
             self.logger.warning("illust series %s: no series_work_count, positions not recorded", series_id)
-        yield from self.next_page(response, data, series_id=series_id, seen=seen + len(illusts), work_count=work_count)
+        yield from self.next_page(response, data, series_id=series_id, seen=seen + count, work_count=work_count)
 
     def parse_novel_series(self, response: Response, series_id: int, seen: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
@@ -64,11 +64,11 @@ class SeriesSpider(PixivSpider):
         data = response.json()
         if seen == 0:
             yield ApiObject("novel_series", data.get("novel_series_detail") or {})
-        novels = data.get("novels") or []
-        yield from self.novel_objects(novels)
-        for index, novel in enumerate(novels, start=seen + 1):
+        novels, count = self.positioned(response, data, "novels", "novel", seen + 1)
+        yield from self.novel_objects([novel for _, novel in novels])
+        for index, novel in novels:
             yield self._entry("novel", series_id, novel, index)
-        yield from self.next_page(response, data, series_id=series_id, seen=seen + len(novels))
+        yield from self.next_page(response, data, series_id=series_id, seen=seen + count)
 
     @staticmethod
     def _entry(kind: str, series_id: int, work: dict[str, Any], position: int) -> ApiObject:

@@ -27,12 +27,12 @@ class UserListSpider(PixivSpider):
 
     def parse_list(self, response: Response, owner: int, relation: str, first: int) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
-        previews = data.get("user_previews") or []
-        for position, preview in enumerate(previews, start=first):
+        previews, count = self.positioned(response, data, "user_previews", "user", first)
+        for position, preview in previews:
             listed = (preview.get("user") or {}).get("id")
             yield from self.preview_objects(preview)
             yield self.relation(relation, owner, listed, position)
-        yield from self.next_page(response, data, owner=owner, relation=relation, first=first + len(previews))
+        yield from self.next_page(response, data, owner=owner, relation=relation, first=first + count)
 
     @staticmethod
     def relation(relation: str, owner: int, listed: Any, position: int) -> ApiObject:

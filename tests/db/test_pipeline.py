@@ -83,13 +83,14 @@ async def test_unreachable_database_closes_the_spider_with_one_masked_error(capl
 
 
 @deferred_f_from_coro_f
-async def test_a_failed_batch_is_logged_counted_and_the_crawl_goes_on(
+async def test_an_item_the_database_refuses_is_recorded_in_rejects_and_the_crawl_goes_on(
     sqlite_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pipeline, crawler = make_pipeline(sqlite_url, PIXIV_DB_BATCH_SIZE=1)
     await pipeline.open_spider()
     write = pipeline.writer.write
-    calls = iter([RuntimeError("disk full"), None])
+    # The batch, then the item alone: a data error, not the machine's.
+    calls = iter([RuntimeError("bad value"), RuntimeError("bad value"), None])
 
     def flaky(connection: Any, rows: Any) -> dict[str, int]:
         if (error := next(calls, None)) is not None:
@@ -101,10 +102,11 @@ async def test_a_failed_batch_is_logged_counted_and_the_crawl_goes_on(
     await pipeline.process_item(illust(2))
     await pipeline.close_spider()
     assert query(sqlite_url, "SELECT id FROM illusts") == [(2,)]
-    assert crawler.stats.get_value("pixivcrawl/db/flush_errors") == 1
-    assert crawler.stats.get_value("pixivcrawl/db/items_lost") == 1
-    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert error.exc_info is not None and "disk full" in caplog.text
+    assert query(sqlite_url, "SELECT kind, object_id, reason, error FROM rejects") == [("illust", 1, "store", "bad value")]
+    assert crawler.stats.get_value("pixivcrawl/rejected_items") == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "illust 1 (bad value)" in warning.getMessage()
 
 
 @deferred_f_from_coro_f

@@ -1,0 +1,1 @@
+"""Hostile-server suite: what pixivcrawl does when the server or the machine misbehaves."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from pathlib import Path
@@ -12,6 +13,12 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import NotConfigured
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.media import FileException
+
+try:  # Scrapy's "expected failure": logged at DEBUG, without a traceback
+    from scrapy.pipelines.media import _MediaRequestFiltered as QuietFailure
+except ImportError:  # pragma: no cover - older or newer Scrapy: a traceback more, nothing lost
+    QuietFailure = FileException  # type: ignore[misc,assignment]
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
 
@@ -30,6 +37,7 @@ from pixivcrawl.pipelines.media.files import (
     same_image,
     stored,
     stored_from_result,
+    suffix_for,
 )
 from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, novel_image_path, page_path, profile_image_path
 from pixivcrawl.pipelines.media.storage import AtomicFSFilesStore
@@ -44,6 +52,13 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
+
+#: The finish reason of a crawl stopped because FILES_STORE kept refusing writes.
+FILES_STORE_FAILED = "files_store_failed"
+
+
+class FilesStoreFailed(QuietFailure):
+    """FILES_STORE refused a write for a reason of the machine (full, read-only, gone), past the retries."""
 
 
 class PixivFilesPipeline(FilesPipeline):
@@ -81,8 +96,12 @@ class PixivFilesPipeline(FilesPipeline):
         covers: bool,
         profile_images: bool,
         database_url: str,
+        store_retry_times: int,
+        store_retry_backoff: float,
     ) -> None:
         super().__init__(store_uri, crawler=crawler)
+        self.store_retry_times = max(0, store_retry_times)
+        self.store_retry_backoff = store_retry_backoff
         self.hosts = hosts
         self.covers = covers
         self.profile_images = profile_images
@@ -107,12 +126,19 @@ class PixivFilesPipeline(FilesPipeline):
             "covers": s.getbool("PIXIV_DOWNLOAD_COVERS"),
             "profile_images": s.getbool("PIXIV_DOWNLOAD_PROFILE_IMAGES"),
             "database_url": s["PIXIV_DATABASE_URL"],
+            "store_retry_times": s.getint("PIXIV_FILES_STORE_RETRY_TIMES"),
+            "store_retry_backoff": s.getfloat("PIXIV_FILES_STORE_RETRY_BACKOFF"),
         }
 
     def close_spider(self) -> None:
         self.archived.close()
         if isinstance(self.store, AtomicFSFilesStore):
             self.store.close()
+
+    @property
+    def store_broken(self) -> bool:
+        """Whether FILES_STORE failed for good (in this or the ugoira pipeline): nothing more is fetched."""
+        return bool(self.crawler.stats.get_value("pixivcrawl/files/store_failed"))
 
     def inc(self, key: str) -> None:
         self.crawler.stats.inc_value(f"pixivcrawl/{key}")
@@ -203,7 +229,11 @@ class PixivFilesPipeline(FilesPipeline):
         return False
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
-        recorded = self._recorded.get(id(item), {})
+        if self.store_broken:
+            self._requests[id(item)] = []
+            return []
+        # By path without its suffix: the suffix stored comes from the bytes, not the URL.
+        recorded = {_stem(path): r for path, r in self._recorded.get(id(item), {}).items()}
         requests = [
             Request(
                 t.url,
@@ -212,7 +242,7 @@ class PixivFilesPipeline(FilesPipeline):
                     "pixiv_file": t.kind,
                     "pixiv_file_path": t.path,
                     "pixiv_label": t.label,
-                    "pixiv_recorded": recorded.get(t.path),
+                    "pixiv_recorded": recorded.get(_stem(t.path)),
                 },
             )
             for t in self.targets(item)
@@ -229,7 +259,7 @@ class PixivFilesPipeline(FilesPipeline):
         *,
         item: Any = None,
     ) -> str:
-        return str(request.meta["pixiv_file_path"])
+        return str(request.meta.get("pixiv_stored_path") or request.meta["pixiv_file_path"])
 
     # --- skipping what is archived -----------------------------------------------------
 
@@ -270,8 +300,9 @@ class PixivFilesPipeline(FilesPipeline):
     async def media_to_download(  # type: ignore[override]
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
-        path = self.file_path(request, info=info, item=item)
-        file = await self.archived_file(request, info, request.meta.get("pixiv_recorded"), path)
+        recorded: Recorded | None = request.meta.get("pixiv_recorded")
+        path = recorded.file.local_path if recorded and recorded.file else self.file_path(request, info=info, item=item)
+        file = await self.archived_file(request, info, recorded, path)
         if file is None:
             return None
         logger.debug("File (uptodate): %s at %s", request.url, path)
@@ -292,6 +323,20 @@ class PixivFilesPipeline(FilesPipeline):
             return InvalidFile("truncated", f"{len(response.body)} of {int(length)} bytes", retry=True)
         return None
 
+    def name_from_bytes(self, request: Request) -> None:
+        """Store the file under the suffix of the format in its bytes (never ``.php``); note trailing data."""
+        facts: Facts = request.meta["pixiv_facts"]
+        if facts.trailing:
+            self.inc("files/trailing_data")
+            logger.warning("File (trailing data): %s bytes after the image's end in %s; kept",
+                           facts.trailing, request.url)
+        planned = str(request.meta["pixiv_file_path"])
+        stem, suffix = _stem(planned), planned[len(_stem(planned)):]
+        actual = suffix_for(suffix, facts.format)
+        if actual != suffix:
+            self.inc("files/suffix_from_bytes")
+            request.meta["pixiv_stored_path"] = stem + actual
+
     async def media_downloaded(
         self,
         response: Response,
@@ -305,6 +350,7 @@ class PixivFilesPipeline(FilesPipeline):
             if problem is None:
                 try:
                     request.meta["pixiv_facts"] = await run_in_thread(self.verify, response.body, request)
+                    self.name_from_bytes(request)
                     break
                 except InvalidFile as exc:
                     problem = exc
@@ -324,10 +370,23 @@ class PixivFilesPipeline(FilesPipeline):
                 raise problem
             logger.info("File (invalid): %s from %s; fetching it again", problem, request.url)
             request, response = retry, await self.crawler.engine.download_async(retry)
-        result = await super().media_downloaded(response, request, info, item=item)
+        if response.status != 200 or not response.body:
+            # Scrapy's own warning and FileException.
+            return await super().media_downloaded(response, request, info, item=item)
+        path = self.file_path(request, response=response, info=info, item=item)
+        checksum = await self.file_downloaded(response, request, info, item=item)
+        # Counted only now that the file is on disk (Scrapy counts before it writes).
+        status = "cached" if "cached" in response.flags else "downloaded"
+        super().inc_stats(status)
         self.inc(f"files/stored/{request.meta['pixiv_file']}")
         facts = _facts_dict(request.meta.pop("pixiv_facts"))
+        result = {"url": request.url, "path": path, "checksum": checksum, "status": status}
         return {**result, **facts, **request.meta.pop("pixiv_extra", {})}  # type: ignore[typeddict-item]
+
+    def inc_stats(self, status: str) -> None:
+        # A download is counted once its file is stored (media_downloaded), not when it arrives.
+        if status == "uptodate":
+            super().inc_stats(status)
 
     async def file_downloaded(
         self,
@@ -338,9 +397,56 @@ class PixivFilesPipeline(FilesPipeline):
         item: Any = None,
     ) -> str:
         path = self.file_path(request, response=response, info=info, item=item)
-        await ensure_awaitable(self.store.persist_file(path, io.BytesIO(response.body), info))
-        self.count_written(len(response.body))
+        await self.persist(path, response.body, info)
         return str(request.meta["pixiv_facts"].sha256)
+
+    async def persist(self, path: str, data: bytes, info: MediaPipeline.SpiderInfo) -> None:
+        """Write ``data`` at ``path`` in FILES_STORE, trying again after a pause on a machine fault.
+
+        Once PIXIV_FILES_STORE_RETRY_TIMES + 1 writes failed in a row (whichever
+        files they were: downloads run in parallel), one ERROR line names the path
+        and the cause and the crawl stops with ``files_store_failed``; the file is
+        not counted or recorded, so the next run fetches it.
+        """
+        stats = self.crawler.stats
+        attempt = 0
+        while True:
+            if self.store_broken:
+                raise FilesStoreFailed("FILES_STORE failed")
+            try:
+                await ensure_awaitable(self.store.persist_file(path, io.BytesIO(data), info))
+            except OSError as exc:
+                stats.inc_value("pixivcrawl/files/store_errors_in_a_row")
+                if stats.get_value("pixivcrawl/files/store_errors_in_a_row") > self.store_retry_times:
+                    self.store_failed(path, exc)
+                    raise FilesStoreFailed(f"{exc.strerror or exc}") from None
+                self.inc("files/store_retries")
+                await asyncio.sleep(self.store_retry_backoff * 2**attempt)
+                attempt += 1
+                continue
+            stats.set_value("pixivcrawl/files/store_errors_in_a_row", 0)
+            self.count_written(len(data))
+            return
+
+    def store_failed(self, path: str, exc: OSError) -> None:
+        if self.store_broken:
+            return
+        self.inc("files/store_failed")
+        base = getattr(self.store, "basedir", "?")
+        logger.error(
+            "Cannot write to FILES_STORE %s (%s): %s; the crawl stops (run it again once the store is "
+            "writable to complete the archive)",
+            base, Path(base, *path.split("/")), exc.strerror or exc,
+        )
+        engine = self.crawler.engine
+        if engine is not None:
+            asyncio.ensure_future(engine.close_spider_async(reason=FILES_STORE_FAILED))
+
+    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Any:
+        if isinstance(failure.value, (InvalidFile, FilesStoreFailed)):
+            # Logged already, in one line: no second warning, no traceback.
+            raise QuietFailure(str(failure.value)) from failure.value
+        return super().media_failed(failure, request, info)
 
     def count_written(self, size: int) -> None:
         """Add a file written this crawl to ``pixivcrawl/files/bytes`` (the summary and progress show it)."""
@@ -354,7 +460,7 @@ class PixivFilesPipeline(FilesPipeline):
             if not ok:
                 self.failed(request, result)
                 continue
-            target = targets.get(result["path"])
+            target = targets.get(request.meta["pixiv_file_path"])
             # Scrapy lower-cases the host of a request URL (I.PXIMG.NET): compare as URLs.
             if target is not None and same_url(result["url"], target.url):
                 target.assign(stored_from_result(result))
@@ -363,6 +469,8 @@ class PixivFilesPipeline(FilesPipeline):
     def failed(self, request: Request, failure: Failure) -> None:
         """Log and count a file that ended without a verified copy; the item goes on without it."""
         self.inc("files/failed")
+        if self.store_broken:
+            return  # said once, in store_failed
         logger.error(
             "File (failed): %s from %s: %s", request.meta["pixiv_label"], request.url, failure.getErrorMessage()
         )
@@ -383,3 +491,10 @@ def _users_of(item: Any) -> list[User]:
     else:
         return []
     return [u for u in users if u.id and u.profile_image_url]
+
+
+def _stem(path: str) -> str:
+    """``path`` without the suffix of its last segment."""
+    head, _, name = path.rpartition("/")
+    base = name.rsplit(".", 1)[0] if "." in name else name
+    return f"{head}/{base}" if head else base

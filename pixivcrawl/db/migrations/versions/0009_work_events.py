@@ -1,7 +1,7 @@
 """work_events (what each crawl found new or changed) and crawl_runs.job (the archive plan job).
 
-Revision ID: 0007
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 
 The new/changed counts of a run live in ``crawl_runs.counts`` (keys ``new``,
 ``changed_works``, ``events``, ``rejected_items``), so they need no column.
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0007"
-down_revision = "0009"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
