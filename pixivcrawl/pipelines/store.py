@@ -238,6 +238,7 @@ class StorePipeline:
         self.stats.inc_value(f"{STATS_PREFIX}/items_lost", lost)
         logger.error("%s; the crawl stops (run it again once the database is back to complete the archive)", message)
         if self.crawler is not None and self.crawler.engine is not None:
+            # Held, so the loop's weak reference is not the only one while it runs.
             self._stopping = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=DATABASE_FAILED))
 
     def _write_sync(self, batch: Batch, rejects: list[Reject], run_id: int | None) -> tuple[dict[str, int], list[Reject], Changes]:

@@ -448,6 +448,7 @@ class PixivFilesPipeline(FilesPipeline):
         )
         engine = self.crawler.engine
         if engine is not None:
+            # Held, so the loop's weak reference is not the only one while it runs.
             self._stopping = asyncio.ensure_future(engine.close_spider_async(reason=FILES_STORE_FAILED))
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Any:
