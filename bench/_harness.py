@@ -45,7 +45,7 @@ LAST_DATE = "2026-10-30"  # the sandbox epoch is 2026-11-01
 
 def ranking_plan(works: int) -> tuple[int, str]:
     """(ranking_size, date range) so that ``ranking`` archives ``works`` ranking entries."""
-    import datetime as dt  # noqa: PLC0415
+    import datetime as dt
 
     size = min(works, RANKING_PER_DAY)
     days = -(-works // size)
@@ -111,7 +111,7 @@ class SandboxProcess:
         return Path(self.log.name).read_text(errors="replace")[-n:]
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.api_url}/__stats", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{self.api_url}/__stats", timeout=10) as response:
             return json.load(response)
 
     def cpu_seconds(self) -> float:
@@ -121,7 +121,7 @@ class SandboxProcess:
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.api_url}/__stats/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10):
             pass
 
     def crawl_settings(self) -> dict[str, Any]:
@@ -256,11 +256,11 @@ def parse_scrapy_stats(log: str) -> dict[str, Any]:
         return {}
     text = log[at + len(marker):]
     end = text.find("}")
-    import datetime  # noqa: PLC0415
+    import datetime
 
     try:
-        return eval(text[: end + 1], {"datetime": datetime, "__builtins__": {}})  # noqa: S307
-    except Exception:  # noqa: BLE001
+        return eval(text[: end + 1], {"datetime": datetime, "__builtins__": {}})
+    except Exception:
         return {}
 
 
@@ -269,7 +269,7 @@ _spiders: list[str] | None = None
 
 def available_spiders() -> list[str]:
     """Spiders the project has right now (``scrapy list``); empty if the project cannot load."""
-    global _spiders  # noqa: PLW0603
+    global _spiders
     if _spiders is None:
         res = subprocess.run([PYTHON, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, check=False)
         _spiders = res.stdout.split() if res.returncode == 0 else []
@@ -277,11 +277,11 @@ def available_spiders() -> list[str]:
 
 
 def db_count(db: Path, table: str) -> int | None:
-    import sqlite3  # noqa: PLC0415
+    import sqlite3
 
     try:
         with contextlib.closing(sqlite3.connect(db)) as conn:
-            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     except sqlite3.Error:
         return None
 
@@ -327,7 +327,7 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     print(f"\n### {title}\n")
     for n, row in enumerate(cells):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if n == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     sys.stdout.flush()
@@ -341,7 +341,7 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     try:
-        import scrapy  # noqa: PLC0415
+        import scrapy
 
         scrapy_version = scrapy.__version__
     except ImportError:

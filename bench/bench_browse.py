@@ -23,14 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import free_port  # noqa: E402
-from tests.browse.archive import build  # noqa: E402
+from tests.browse.archive import build
+
+from bench._harness import free_port
 
 TARGET_S = 2.0
 
 
 def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=60) as response:
         return response.read()
 
 
@@ -52,7 +53,7 @@ def main() -> int:
         archive = build(Path(tmp), [["ranking", "-a", "mode=day", "-a", "pages=4"]])
         date = archive.query("SELECT max(date) FROM ranking_history")[0][0]
         port = free_port()
-        server = subprocess.Popen(  # noqa: S603
+        server = subprocess.Popen(
             [sys.executable, "-m", "scrapy", "browse", "--port", str(port),
              "-s", f"PIXIV_DATABASE_URL=sqlite:///{archive.db_path}", "-s", f"FILES_STORE={archive.files}"],
             cwd=tmp, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"},

@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _harness as h  # noqa: E402
+from bench import _harness as h
 
 ILLUST = 120_000_000
 NOVEL = 20_000_000
@@ -125,8 +125,8 @@ def incremental() -> None:
             for table in tables:
                 cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
                 if "illust_id" in cols:
-                    conn.execute(f"DELETE FROM {table} WHERE illust_id IN ({marks})", gone)  # noqa: S608
-            conn.execute(f"DELETE FROM illusts WHERE id IN ({marks})", gone)  # noqa: S608
+                    conn.execute(f"DELETE FROM {table} WHERE illust_id IN ({marks})", gone)
+            conn.execute(f"DELETE FROM illusts WHERE id IN ({marks})", gone)
         run(f"re-run, 1% new ({len(gone)} works)")
     h.print_table("Incremental re-runs: `user user_id=2,3,4`, PIXIV_INCREMENTAL=true, files on",
                   ["run", "illusts in archive", "API requests", "image requests", "files on disk", "wall s", "status"],

@@ -26,15 +26,15 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scrapy.utils.misc import build_from_crawler  # noqa: E402
-from scrapy.utils.test import get_crawler  # noqa: E402
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
 
-from pixivcrawl.db.engine import create_engine, upgrade  # noqa: E402
-from pixivcrawl.db.schema import TABLES  # noqa: E402
-from pixivcrawl.db.rows import Rows, merge_rows, rows_for  # noqa: E402
-from pixivcrawl.db.upsert import SPECS, dedupe  # noqa: E402
-from pixivcrawl.models import Illust, Page, Tag, User  # noqa: E402
-from pixivcrawl.pipelines.store import StorePipeline  # noqa: E402
+from pixivcrawl.db.engine import create_engine, upgrade
+from pixivcrawl.db.rows import Rows, merge_rows, rows_for
+from pixivcrawl.db.schema import TABLES
+from pixivcrawl.db.upsert import SPECS, dedupe
+from pixivcrawl.models import Illust, Page, Tag, User
+from pixivcrawl.pipelines.store import StorePipeline
 
 PG_URL = os.environ.get("PIXIV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 500

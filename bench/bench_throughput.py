@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _harness as h  # noqa: E402
+from bench import _harness as h
 
 DATE = "2026-10-30"
 TABLES = ("illusts", "users", "tags", "illust_tags", "illust_pages", "rankings")

@@ -29,10 +29,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import redis  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import redis
+import sqlalchemy as sa
 
-from bench import _harness as h  # noqa: E402
+from bench import _harness as h
 
 KNOBS = {"image_width": 256, "image_height": 256, "image_bytes_min": 20_000}
 
@@ -87,10 +87,10 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="a Redis database this bench may empty")
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     opts = parser.parse_args()
-    size, dates = h.ranking_plan(opts.works)
+    size, _dates = h.ranking_plan(opts.works)
     size = min(size, 100)  # several dates, so the listings spread over the workers
     days = -(-opts.works // size)
-    import datetime as dt  # noqa: PLC0415
+    import datetime as dt
 
     last = dt.date.fromisoformat(h.LAST_DATE)
     spider_args = {"date": f"{last - dt.timedelta(days=days - 1)}..{last}"}

@@ -61,7 +61,7 @@ UPSERTS = {
 def token(conn: http.client.HTTPConnection, refresh_token: str) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Client-Time": now,
-               "X-Client-Hash": hashlib.md5((now + HASH_SECRET).encode()).hexdigest()}  # noqa: S324
+               "X-Client-Hash": hashlib.md5((now + HASH_SECRET).encode()).hexdigest()}
     body = urlencode({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "grant_type": "refresh_token",
                       "refresh_token": refresh_token, "get_secure_url": 1, "include_policy": "true"})
     conn.request("POST", "/auth/token", body, headers)

@@ -79,11 +79,11 @@ class SandboxAddon:
         return cls(crawler)
 
     def update_settings(self, settings: Settings) -> None:
-        from pixivcrawl.sandbox.config import SandboxConfig  # noqa: PLC0415
-        from pixivcrawl.sandbox.server import Sandbox  # noqa: PLC0415
+        from pixivcrawl.sandbox.config import SandboxConfig
+        from pixivcrawl.sandbox.server import Sandbox
 
         use_demo_archive(settings)
-        ports_file = Path(job_dir(settings), PORTS_FILE) if job_dir(settings) else None
+        ports_file = Path(directory, PORTS_FILE) if (directory := job_dir(settings)) else None
         saved = {k: v for k, v in _saved_ports(ports_file).items() if not settings.getint(f"PIXIV_SANDBOX_{k.upper()}")}
         config = SandboxConfig.from_settings(settings, **saved)
         self.sandbox = Sandbox(config)

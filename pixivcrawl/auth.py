@@ -187,7 +187,7 @@ def post_token_form(auth_url: str, form: dict[str, str], *, ca_bundle: str = "",
     opener = urllib.request.build_opener(
         _NoRedirect(), urllib.request.HTTPSHandler(context=ssl_context(ca_bundle))
     )
-    request = urllib.request.Request(  # noqa: S310 (the URL is PIXIV_AUTH_URL)
+    request = urllib.request.Request(  # the URL is PIXIV_AUTH_URL
         auth_url,
         data=urlencode(form).encode(),
         method="POST",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def known_setting_names() -> set[str]:
     """Every ``PIXIV_*`` setting pixivcrawl reads: settings.py's, and the in-process sandbox's knobs."""
-    from pixivcrawl.sandbox.config import setting_names  # noqa: PLC0415
+    from pixivcrawl.sandbox.config import setting_names
 
     return {name for name in dir(project_settings) if name.startswith("PIXIV_")} | set(setting_names())
 

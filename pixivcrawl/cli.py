@@ -27,9 +27,9 @@ def fail(message: str) -> NoReturn:
 def prepare_settings(settings: BaseSettings) -> None:
     """Read the config file into ``settings``, refuse unknown ``PIXIV_*`` names (exit 2), and
     with ``PIXIV_SANDBOX=true`` point the command at the demo archive."""
-    from pixivcrawl.addons import use_demo_archive  # noqa: PLC0415
-    from pixivcrawl.checks import check_setting_names  # noqa: PLC0415
-    from pixivcrawl.config import apply_config  # noqa: PLC0415
+    from pixivcrawl.addons import use_demo_archive
+    from pixivcrawl.checks import check_setting_names
+    from pixivcrawl.config import apply_config
 
     try:
         apply_config(settings)
@@ -52,8 +52,8 @@ class ProjectCommand:
 
 def main() -> None:
     """The ``pixivcrawl`` console script: Scrapy's command line with pixivcrawl's settings."""
-    from scrapy.cmdline import execute  # noqa: PLC0415
-    from scrapy.settings import Settings  # noqa: PLC0415
+    from scrapy.cmdline import execute
+    from scrapy.settings import Settings
 
     # Set before Scrapy looks for a project, so a scrapy.cfg in the working directory cannot
     # swap in another project's settings.

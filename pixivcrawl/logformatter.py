@@ -38,7 +38,7 @@ class PixivLogFormatter(LogFormatter):
     ) -> LogFormatterResult | None:
         return super().scraped(item, response, spider) if self.log_items else None
 
-    def dropped(  # type: ignore[override]
+    def dropped(
         self, item: Any, exception: BaseException, response: Response | Failure | None, spider: Spider
     ) -> LogFormatterResult:
         result = super().dropped(item, exception, response, spider)

@@ -16,9 +16,8 @@ from pydantic import ValidationError
 from pixivcrawl.models import (
     Bookmark,
     BookmarkTag,
-    Follow,
-    TrendingTag,
     Comment,
+    Follow,
     Illust,
     Novel,
     NovelImage,
@@ -30,6 +29,7 @@ from pixivcrawl.models import (
     Series,
     SeriesEntry,
     Tag,
+    TrendingTag,
     Ugoira,
     UgoiraFrame,
     User,
@@ -295,9 +295,9 @@ def novel_images(novel: dict[str, Any]) -> list[NovelImage]:
         if isinstance(image, dict) and IMAGE_KEY.fullmatch(str(image.get("novelImageId") or key))
         and isinstance(image.get("urls") or {}, dict)
     ]
-    embedded = novel.get("illusts") if isinstance(novel.get("illusts"), dict) else {}
+    embedded = illusts if isinstance(illusts := novel.get("illusts"), dict) else {}
     for key, illust_id, page in pixiv_images(novel["text"]):
-        entry = embedded.get(key) if isinstance(embedded.get(key), dict) else {}
+        entry = found if isinstance(found := embedded.get(key), dict) else {}
         urls = (entry.get("illust") or {}).get("images")
         # The page's own URLs, unless the illust is hidden from the reader (visible false).
         url = urls.get("original") if isinstance(urls, dict) and entry.get("visible") is not False else None

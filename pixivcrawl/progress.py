@@ -14,7 +14,6 @@ import time
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from pixivcrawl import api
@@ -107,7 +106,7 @@ class CrawlProgress:
         if not self.use_bar:
             logger.info("Progress: %s", line)
             return
-        from tqdm import tqdm  # noqa: PLC0415
+        from tqdm import tqdm
 
         if self.bar is None:
             self.bar = tqdm(total=stats.get(PAGES_TOTAL), unit="page", desc="pixivcrawl", file=self.terminal, leave=False)
@@ -120,7 +119,7 @@ class CrawlProgress:
         """Send the log handlers' lines for the terminal through ``tqdm.write``, which keeps the bar whole."""
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler) and handler.stream is self.terminal:
-                handler.setStream(AboveTheBar(self.terminal))  # type: ignore[arg-type]
+                handler.setStream(AboveTheBar(self.terminal))
 
     def spider_closed(self) -> None:
         if self.loop is not None and self.loop.running:
@@ -140,7 +139,7 @@ class AboveTheBar:
         self.terminal = terminal
 
     def write(self, text: str) -> None:
-        from tqdm import tqdm  # noqa: PLC0415
+        from tqdm import tqdm
 
         tqdm.write(text.removesuffix("\n"), file=self.terminal)
 

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 def load_bundle(path: str) -> list[twisted_ssl.Certificate]:
     """The CA certificates of a PEM bundle; ArgumentError naming the setting otherwise."""
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     try:
         with open(path, "rb") as f:
@@ -57,7 +57,7 @@ class VerifyingPolicy:
         # One creator (one SSL context) per host name, reused by its connections.
         self._creators: dict[bytes, IOpenSSLClientConnectionCreator] = {}
 
-    def creatorForNetloc(self, hostname: bytes, port: int) -> IOpenSSLClientConnectionCreator:  # noqa: N802
+    def creatorForNetloc(self, hostname: bytes, port: int) -> IOpenSSLClientConnectionCreator:
         if hostname not in self._creators:
             self._creators[hostname] = twisted_ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self.trust_root)
         return self._creators[hostname]
@@ -68,7 +68,8 @@ class VerifyingDownloadHandler(HTTP11DownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._contextFactory = VerifyingPolicy(crawler.settings["PIXIV_CA_BUNDLE"])
+        # It is an IPolicyForHTTPS by @implementer, which mypy cannot see (zope.interface has no types).
+        self._contextFactory = VerifyingPolicy(crawler.settings["PIXIV_CA_BUNDLE"])  # type: ignore[assignment]
 
 
 def ssl_context(ca_bundle: str = "") -> ssl.SSLContext:
@@ -101,9 +102,9 @@ def tls_failure(exception: BaseException) -> str | None:
         if isinstance(exc, ssl.SSLCertVerificationError):
             return str(exc.verify_message or exc)
         text = f"{type(exc).__name__} {exc}".lower()
-        if isinstance(exc, SSL.Error) or "verificationerror" in text or "ssl" in type(exc).__module__.lower():
-            if any(word in text for word in _VERIFY_WORDS):
-                return _short_reason(str(exc))
+        tls_error = isinstance(exc, SSL.Error) or "verificationerror" in text or "ssl" in type(exc).__module__.lower()
+        if tls_error and any(word in text for word in _VERIFY_WORDS):
+            return _short_reason(str(exc))
     return None
 
 

@@ -71,7 +71,7 @@ class Archive:
             return db.execute(sql, params).fetchall()
 
     def count(self, table: str) -> int:
-        return self.query(f"SELECT count(*) FROM {table}")[0][0]  # noqa: S608
+        return self.query(f"SELECT count(*) FROM {table}")[0][0]
 
     def counts(self, *tables: str) -> dict[str, int]:
         return {t: self.count(t) for t in tables}
@@ -98,12 +98,12 @@ class RunningSandbox:
         }
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.server.api_url}/__stats") as response:  # noqa: S310
+        with urllib.request.urlopen(f"{self.server.api_url}/__stats") as response:
             return json.load(response)
 
     def reset_stats(self) -> None:
         request = urllib.request.Request(f"{self.server.api_url}/__stats/reset", method="POST")
-        with urllib.request.urlopen(request):  # noqa: S310
+        with urllib.request.urlopen(request):
             pass
 
     def stop(self) -> None:
@@ -112,7 +112,7 @@ class RunningSandbox:
 
 async def crawl(spider: type | str, sandbox: RunningSandbox, archive: Archive, *, settings: dict[str, Any] | None = None, **args: Any) -> Any:
     """Run a spider in-process; returns the crawler (stats in ``crawler.stats``)."""
-    from scrapy.spiderloader import SpiderLoader  # noqa: PLC0415
+    from scrapy.spiderloader import SpiderLoader
 
     values = crawl_values(sandbox, archive, **(settings or {}))
     spidercls = SpiderLoader.from_settings(Settings(values)).load(spider) if isinstance(spider, str) else spider
@@ -179,7 +179,7 @@ def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
             if not columns:
                 continue
             names = ", ".join(f'"{c}"' for c in columns)
-            rows = db.execute(f'SELECT {names} FROM "{table}"').fetchall()  # noqa: S608
+            rows = db.execute(f'SELECT {names} FROM "{table}"').fetchall()
             out[table] = sorted((tuple(_unported(v) for v in row) for row in rows), key=repr)
     return out
 
@@ -205,7 +205,7 @@ _references: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, str]]] = {}
 
 async def reference_archive(world: dict[str, Any], date: str, tmp_path_factory: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """Rows and file hashes of a fault-free ``ranking`` crawl of ``world`` (made once per session)."""
-    from pixivcrawl.spiders.ranking import RankingSpider  # noqa: PLC0415
+    from pixivcrawl.spiders.ranking import RankingSpider
 
     key = (*sorted(world.items()), date)
     if key not in _references:

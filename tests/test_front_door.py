@@ -227,7 +227,7 @@ def test_csv_and_jsonl_feeds_carry_the_kind_of_every_item(tmp_path: Path) -> Non
             table = list(csv.DictReader(f))
         assert len(table) == 10
         assert {row["item_kind"] for row in table} == {kind}
-        assert all(None not in row and "" not in row.keys() for row in table)  # no ragged rows
+        assert all(None not in row and "" not in row for row in table)  # no ragged rows
     with (tmp_path / "out.illust.csv").open(newline="", encoding="utf-8") as f:
         illust = next(csv.DictReader(f))
     assert isinstance(json.loads(illust["tags"]), list) and isinstance(json.loads(illust["user"]), dict)
@@ -270,7 +270,7 @@ def test_a_resumed_demo_crawl_finds_its_sandbox_on_the_same_ports(tmp_path: Path
             "-s", "PIXIV_SANDBOX_LATENCY_API=150", "-s", "JOBDIR=job", "-s", "PIXIV_DOWNLOAD_FILES=false"]
     env = {**{k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"},
            "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
-    first = subprocess.Popen(args, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    first = subprocess.Popen(args, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
     ports_file = tmp_path / "job" / PORTS_FILE
     deadline = time.monotonic() + 60
     while not ports_file.exists():
@@ -278,7 +278,7 @@ def test_a_resumed_demo_crawl_finds_its_sandbox_on_the_same_ports(tmp_path: Path
         time.sleep(0.05)
     ports = json.loads(ports_file.read_text())
     while True:
-        with urllib.request.urlopen(f"http://127.0.0.1:{ports['port']}/__stats") as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['port']}/__stats") as response:
             if json.load(response)["by_route"].get("/v1/illust/ranking", 0) >= 3:
                 break
         assert time.monotonic() < deadline
@@ -287,7 +287,7 @@ def test_a_resumed_demo_crawl_finds_its_sandbox_on_the_same_ports(tmp_path: Path
     _, err = first.communicate(timeout=60)
     assert first.returncode == 1, err[-2000:]
 
-    second = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    second = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert second.returncode == 0, second.stderr[-2000:]
     assert json.loads(ports_file.read_text()) == ports
     assert "refused" not in second.stderr.lower()
@@ -304,7 +304,7 @@ def test_a_second_ctrl_c_is_not_reported_as_a_crawl_that_did_not_start(tmp_path:
 
     env = {**{k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"},
            "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "crawl", "ranking", "-s", "PIXIV_SANDBOX=true",
          "-s", "PIXIV_SANDBOX_LATENCY_API=1000", "-s", "PIXIV_SANDBOX_PAGE_SIZE=5", "-s", "PIXIV_DOWNLOAD_FILES=false"],
         cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,

@@ -7,10 +7,9 @@ import io
 import os
 from pathlib import Path
 from typing import Any
-
-import pytest
 from urllib.parse import urlsplit
 
+import pytest
 from PIL import Image
 from scrapy import signals
 from scrapy.utils.defer import deferred_f_from_coro_f

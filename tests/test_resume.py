@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -40,7 +41,7 @@ def crawl_process(sandbox: RunningSandbox, root: Path, *extra: str) -> subproces
         "JOBDIR": str(root / "job"),
     }
     args = [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [sys.executable, "-m", "scrapy", "crawl", "ranking", "-a", f"date={DATE}", *args, *extra],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -138,7 +139,7 @@ async def test_a_sigkilled_crawl_resumed_with_its_jobdir_loses_nothing(make_sand
     sandbox = make_sandbox(**WORLD)
     first = crawl_process(sandbox, tmp_path)
     wait_for_pages(sandbox, 4)
-    time.sleep(0.3)  # let some rows and files land, so the resume has a partial archive to finish
+    await asyncio.sleep(0.3)  # let some rows and files land, so the resume has a partial archive to finish
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=30)
     assert runs(tmp_path)[-1] == "running"  # nobody could record the end of a SIGKILLed crawl

@@ -66,7 +66,7 @@ def test_no_token_in_logs_database_feed_stats_or_jobdir(make_sandbox, tmp_path) 
     root.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"}
     env.update(SCRAPY_SETTINGS_MODULE="pixivcrawl.settings", PIXIV_REFRESH_TOKEN=refresh_token)
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "ranking", "-a", f"date={DATE}", "-O", str(root / "out.jsonl"),
          "-s", "LOG_LEVEL=DEBUG", "-s", f"LOG_FILE={root / 'crawl.log'}", "-s", "LOGSTATS_INTERVAL=0.5",
          "-s", f"JOBDIR={root / 'job'}", *fast_settings(sandbox, root)],
@@ -108,9 +108,9 @@ async def test_no_token_in_stats_or_crawl_runs_in_process(make_sandbox, tmp_path
 
 def test_requests_leave_the_auth_middleware_without_their_token() -> None:
     # Whatever happens to a request after a download (retry, re-queue, JOBDIR), it carries no token.
-    from scrapy.utils.test import get_crawler  # noqa: PLC0415
+    from scrapy.utils.test import get_crawler
 
-    from pixivcrawl.middlewares import PixivAuthMiddleware  # noqa: PLC0415
+    from pixivcrawl.middlewares import PixivAuthMiddleware
 
     crawler = get_crawler(RankingSpider, {"PIXIV_API_URL": "http://api.test", "PIXIV_REFRESH_TOKEN": "r"})
     mw = PixivAuthMiddleware.from_crawler(crawler)

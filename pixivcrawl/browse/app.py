@@ -16,10 +16,10 @@ SETTINGS = {"default_page_size": 100, "sql_time_limit_ms": 5000, "facet_time_lim
 
 def make_datasette(db_path: str | Path, *, files_store: str | Path | None, show_explicit: bool) -> Datasette:
     """The Datasette app; the database is opened ``?mode=ro`` (a crawl may write beside it)."""
-    from datasette.app import Datasette  # noqa: PLC0415 (an optional extra)
-    from datasette.plugins import pm  # noqa: PLC0415
+    from datasette.app import Datasette  # an optional extra
+    from datasette.plugins import pm
 
-    from pixivcrawl.browse import plugin  # noqa: PLC0415
+    from pixivcrawl.browse import plugin
 
     if not pm.is_registered(plugin):
         pm.register(plugin, name="pixivcrawl")

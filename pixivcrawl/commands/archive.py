@@ -12,8 +12,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.checks import check_settings
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.db.engine import create_engine, mask_url, upgrade
 from pixivcrawl.runs.jobs import JobRun
 from pixivcrawl.runs.notify import notify

@@ -69,9 +69,9 @@ class Command(ProjectCommand, ScrapyCommand):
             print(f"pixivcrawl: FILES_STORE {files_store} is not local: tables only, no pictures", file=sys.stderr)
             files_store = None
 
-        import uvicorn  # noqa: PLC0415 (comes with Datasette)
+        import uvicorn  # comes with Datasette
 
-        from pixivcrawl.browse.app import make_datasette  # noqa: PLC0415
+        from pixivcrawl.browse.app import make_datasette
 
         datasette = make_datasette(url.database, files_store=files_store,
                                    show_explicit=self.settings.getbool("PIXIV_BROWSE_SHOW_EXPLICIT"))

@@ -8,8 +8,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
-from scrapy.spiderloader import get_spider_loader
 from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
 
 from pixivcrawl.checks import check_settings
 from pixivcrawl.cli import SETTINGS_MODULE, ProjectCommand, fail

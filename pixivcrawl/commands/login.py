@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pixivcrawl.cli import ProjectCommand
 from pixivcrawl import auth
+from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.exceptions import ArgumentError, AuthError
 
 if TYPE_CHECKING:

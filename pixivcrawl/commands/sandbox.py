@@ -31,6 +31,6 @@ class Command(ProjectCommand, ScrapyCommand):
         return base.replace(**given)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        from pixivcrawl.sandbox.__main__ import serve  # noqa: PLC0415 (aiohttp only when serving)
+        from pixivcrawl.sandbox.__main__ import serve  # aiohttp only when serving
 
         asyncio.run(serve(self.config(opts)))

@@ -101,7 +101,7 @@ def archive_meta(url: str) -> dict[str, str]:
             facts: dict[str, str] = {}
             if inspector.has_table("archive_meta"):
                 table = TABLES["archive_meta"]
-                facts = {key: value for key, value in connection.execute(sa.select(table.c.key, table.c.value))}
+                facts = dict(connection.execute(sa.select(table.c.key, table.c.value)).all())
             if CONTENTS_KEY not in facts and inspector.has_table("illust_pages") and _has_sandbox_pages(connection):
                 facts[CONTENTS_KEY] = "sandbox"
             return facts

@@ -50,7 +50,7 @@ def _work_merge(table: str, *coalesced: str) -> dict[str, Merge]:
     """A placeholder (hidden or deleted) only updates status, restriction and last_seen_at."""
     always = {"id", "status", "restriction", "last_seen_at"}
     rules = {c.name: Merge.IF_AVAILABLE for c in TABLES[table].columns if c.name not in always}
-    rules.update({c: Merge.AVAILABLE_COALESCE for c in coalesced})
+    rules.update(dict.fromkeys(coalesced, Merge.AVAILABLE_COALESCE))
     rules["first_seen_at"] = Merge.KEEP
     return rules
 

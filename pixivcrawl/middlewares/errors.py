@@ -161,7 +161,7 @@ class PixivApiErrorMiddleware:
         # Every request of a paused slot waits here, also those that arrive
         # during the pause; the deadline may move while they sleep.
         key = self.slot_key(request)
-        while (wait := self.paused_until.get(key, 0.0) - time.monotonic()) > 0:
+        while (wait := self.paused_until.get(key, 0.0) - time.monotonic()) > 0:  # noqa: ASYNC110 - a moving deadline
             await asyncio.sleep(wait)
         attempt = request.meta.get("retry_times", 0)
         if attempt > own_count(request, "pixiv_backed_off"):
@@ -239,10 +239,7 @@ class PixivApiErrorMiddleware:
         if not paused:
             self.strikes[key] = self.strikes.get(key, 0) + 1
         header = retry_after(response)
-        if header is None:
-            delay = self.rate_limit_backoff * 2 ** (self.strikes[key] - 1)
-        else:
-            delay = header
+        delay = self.rate_limit_backoff * 2 ** (self.strikes[key] - 1) if header is None else header
         delay = min(delay, self.rate_limit_backoff_max)
         until = now + delay
         if until <= self.paused_until.get(key, 0.0):
@@ -278,7 +275,7 @@ class PixivApiErrorMiddleware:
             slot.delay = 0.0
 
     def _is_json(self, response: Response) -> bool:
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if "json" not in content_type or not isinstance(response, TextResponse):
             return True  # not a JSON endpoint (e.g. the novel webview's HTML)
         try:

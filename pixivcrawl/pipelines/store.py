@@ -19,7 +19,8 @@ from pixivcrawl.db.events import Changes, find_changes
 from pixivcrawl.db.rows import Rows, builder_for, merge_rows, rows_for
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.db.upsert import Writer
-from pixivcrawl.rejects import STATS_KEY as REJECTED, Reject, RejectedItem
+from pixivcrawl.rejects import STATS_KEY as REJECTED
+from pixivcrawl.rejects import Reject, RejectedItem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -237,7 +238,8 @@ class StorePipeline:
         self.stats.inc_value(f"{STATS_PREFIX}/items_lost", lost)
         logger.error("%s; the crawl stops (run it again once the database is back to complete the archive)", message)
         if self.crawler is not None and self.crawler.engine is not None:
-            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=DATABASE_FAILED))
+            # Held, so the loop's weak reference is not the only one while it runs.
+            self._stopping = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=DATABASE_FAILED))
 
     def _write_sync(self, batch: Batch, rejects: list[Reject], run_id: int | None) -> tuple[dict[str, int], list[Reject], Changes]:
         """Write a batch, waiting out an outage; DatabaseFailed once the retries are spent."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from scrapy.utils.asyncio import run_in_thread
+from twisted.python.failure import Failure
 
 from pixivcrawl.models import Illust, StoredFile, UgoiraFrame, WorkStatus
 from pixivcrawl.pipelines.media import (
@@ -287,6 +288,7 @@ class UgoiraPipeline(PixivFilesPipeline):
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
         illust: Illust = request.meta["pixiv_illust"]
+        assert illust.ugoira is not None  # only ugoiras have requests here
         row = await run_in_thread(self.recorded_ugoira, illust)
         if row is None:
             return None
@@ -403,12 +405,12 @@ class UgoiraPipeline(PixivFilesPipeline):
     ) -> Any:
         if not (isinstance(item, Illust) and item.ugoira):
             return item
-        for request, (ok, result) in zip(self._requests.pop(id(item), []), results, strict=False):
-            if not ok:
+        for request, (_ok, result) in zip(self._requests.pop(id(item), []), results, strict=False):
+            if isinstance(result, Failure):  # not ok
                 self.failed(request, result)
                 continue
             item.ugoira.zip_file = stored_from_result(result)
-            animation = result.get("animation")  # type: ignore[union-attr]
+            animation = result.get("animation")
             if animation:
                 item.ugoira.animation_file = StoredFile.model_validate(animation)
         return item

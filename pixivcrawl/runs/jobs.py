@@ -78,7 +78,7 @@ class JobRun:
         with open(log_file, "ab") as log:
             clock = time.monotonic()
             # The crawl holds the job's lock too (the same open file), should this process die first.
-            process = subprocess.Popen(self.command(log_file), stdin=subprocess.DEVNULL, stdout=log, stderr=log,  # noqa: S603
+            process = subprocess.Popen(self.command(log_file), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                        pass_fds=(lock_fd,))
             exit_code = process.wait()
         report = self._recorded(process.pid) or {

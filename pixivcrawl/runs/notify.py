@@ -28,7 +28,7 @@ def notify(plan: Plan, report: dict[str, Any]) -> None:
     body = json.dumps(report, ensure_ascii=False).encode()
     if plan.notify_command:
         try:
-            done = subprocess.run(plan.notify_command, input=body, capture_output=True, timeout=TIMEOUT, check=False)  # noqa: S603
+            done = subprocess.run(plan.notify_command, input=body, capture_output=True, timeout=TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             logger.warning("Notify command %s failed: %s", plan.notify_command[0], exc)
         else:
@@ -39,7 +39,7 @@ def notify(plan: Plan, report: dict[str, Any]) -> None:
         request = urllib.request.Request(plan.notify_url, data=body, method="POST",
                                          headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT):  # noqa: S310
+            with urllib.request.urlopen(request, timeout=TIMEOUT):
                 pass
         except (urllib.error.URLError, OSError, ValueError) as exc:
             logger.warning("Notify URL %s failed: %s", mask_url_text(plan.notify_url), exc)

@@ -22,7 +22,7 @@ import redis.asyncio
 
 from pixivcrawl.pipelines.media import PixivFilesPipeline
 from pixivcrawl.pipelines.ugoira import UgoiraPipeline
-from pixivcrawl.workers.keys import REDIS_DOWN, REDIS_PARAMS, redis_url
+from pixivcrawl.workers.keys import REDIS_DOWN, REDIS_PARAMS, as_text, redis_url
 from pixivcrawl.workers.scheduler import WorkerScheduler
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class FileClaims:
         while True:
             if await self.client.set(key, me, nx=True):
                 return None
-            value = (await self.client.get(key) or b"").decode()
+            value = as_text(await self.client.get(key))
             if value.startswith(DONE):
                 if waited:
                     self.crawler.stats.inc_value("pixivcrawl/workers/files_waited")
@@ -82,7 +82,7 @@ class FileClaims:
                 async with self.client.pipeline(transaction=True) as pipe:
                     try:
                         await pipe.watch(key)
-                        if (await pipe.get(key) or b"").decode() == value:
+                        if as_text(await pipe.get(key)) == value:
                             pipe.multi()
                             pipe.set(key, me)
                             await pipe.execute()
@@ -97,27 +97,29 @@ class FileClaims:
 
     async def release(self, path: str) -> None:
         key = self.key(path)
-        if (await self.client.get(key) or b"").decode() == self.scheduler.worker:
+        if as_text(await self.client.get(key)) == self.scheduler.worker:
             await self.client.delete(key)
 
 
-class ClaimingMixin:
-    """Wraps a files pipeline's download in a :class:`FileClaims` claim."""
+class ClaimingMixin(PixivFilesPipeline):
+    """Wraps a files pipeline's download in a :class:`FileClaims` claim (before the pipeline's own class in the bases)."""
 
     claims: FileClaims
+    releasing: set[asyncio.Future[None]]  # claims being given back (held so they are not collected)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        pipeline = super().from_crawler(crawler)  # type: ignore[misc]
+        pipeline = super().from_crawler(crawler)
         pipeline.claims = FileClaims.from_crawler(crawler)
-        return pipeline  # type: ignore[no-any-return]
+        pipeline.releasing = set()
+        return pipeline
 
     async def media_to_download(  # type: ignore[override]
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
-        result = await super().media_to_download(request, info, item=item)  # type: ignore[misc]
+        result = await super().media_to_download(request, info, item=item)
         if result is not None:
-            return result  # type: ignore[no-any-return]
+            return result
         path = str(request.meta["pixiv_file_path"])
         try:
             stored = await self.claims.claim(path)
@@ -126,7 +128,7 @@ class ClaimingMixin:
         if stored is None:
             request.meta["pixiv_claim"] = path
             return None
-        self.inc_stats("uptodate")  # type: ignore[attr-defined]
+        self.inc_stats("uptodate")
         logger.debug("File (downloaded by another worker): %s at %s", request.url, path)
         return {**stored, "status": "uptodate"}  # type: ignore[return-value]
 
@@ -135,7 +137,7 @@ class ClaimingMixin:
     ) -> FileInfo:
         path = request.meta.get("pixiv_claim")
         try:
-            result = await super().media_downloaded(response, request, info, item=item)  # type: ignore[misc]
+            result = await super().media_downloaded(response, request, info, item=item)
         except Exception:
             if path:
                 await self._release(path)
@@ -143,12 +145,13 @@ class ClaimingMixin:
         if path:
             with contextlib.suppress(*REDIS_DOWN):
                 await self.claims.done(path, dict(result))
-        return result  # type: ignore[no-any-return]
+        return result
 
-    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Failure:
+    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Any:
         if path := request.meta.get("pixiv_claim"):
-            asyncio.ensure_future(self._release(path))
-        return super().media_failed(failure, request, info)  # type: ignore[misc, no-any-return]
+            self.releasing.add(task := asyncio.ensure_future(self._release(path)))
+            task.add_done_callback(self.releasing.discard)
+        return super().media_failed(failure, request, info)
 
     async def _release(self, path: str) -> None:
         with contextlib.suppress(*REDIS_DOWN):

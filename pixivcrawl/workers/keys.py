@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -23,12 +23,19 @@ PREFIX = "pixivcrawl"
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 #: Connection options: fail fast when Redis is gone instead of scrapy-redis's 30 s.
-REDIS_PARAMS = {"socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 30}
+REDIS_PARAMS: dict[str, Any] = {"socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 30}
+
+
+def as_text(reply: bytes | str | None) -> str:
+    """A Redis reply as text, "" for none (the clients here do not decode; redis-py types a reply as either)."""
+    if isinstance(reply, bytes):
+        return reply.decode()
+    return reply or ""
 
 
 def crawl_id(spider: Spider, settings: BaseSettings) -> str:
     """The id every worker of one crawl shares: PIXIV_CRAWL_ID, else a hash of the spider and its arguments."""
-    from pixivcrawl.extensions import spider_arguments  # noqa: PLC0415 (extensions imports this module)
+    from pixivcrawl.extensions import spider_arguments  # here: extensions imports this module
 
     configured = str(settings["PIXIV_CRAWL_ID"] or "")
     if configured:

@@ -68,7 +68,7 @@ class SharedTokens:
         key = token_cipher_key(refresh_token)
         async with self.client.lock(keys.token_lock, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT * 2):
             blob = await self.client.get(keys.token)
-            record = unseal(key, blob) if blob else None
+            record = unseal(key, blob) if isinstance(blob, bytes) and blob else None
             if record is not None:
                 left = float(record["expires_at"]) - time.time()  # type: ignore[arg-type]
                 if record["access_token"] != stale and left > margin:

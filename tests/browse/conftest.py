@@ -50,7 +50,7 @@ class Browse:
 
     def get(self, path: str) -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(self.url + path, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(self.url + path, timeout=30) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -68,7 +68,7 @@ def running_browse(archive: Archive, *settings: str) -> Iterator[Browse]:
     port = free_port()
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "pixivcrawl.settings"}
     extra = [arg for setting in settings for arg in ("-s", setting)]
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "browse", "--port", str(port),
          "-s", f"PIXIV_DATABASE_URL=sqlite:///{archive.db_path}", "-s", f"FILES_STORE={archive.files}", *extra],
         cwd=archive.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -109,8 +109,8 @@ def chromium() -> Iterator[Any]:
     need(bool(CHROMIUM and CHROMEDRIVER), "Chromium and chromedriver are not installed "
                                           "(apt-get install chromium chromium-driver)")
     need(importlib.util.find_spec("selenium") is not None, "Selenium is not installed (pip install -e '.[test]')")
-    from selenium import webdriver  # noqa: PLC0415
-    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

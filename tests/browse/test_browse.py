@@ -140,9 +140,9 @@ def test_canned_query_runs_with_defaults_and_with_a_value(browse: Browse, chromi
 
 
 def test_every_canned_query_returns_rows_on_the_sandbox_archive(browse: Browse) -> None:
-    import json  # noqa: PLC0415
+    import json
 
-    from pixivcrawl.browse.cookbook import recipes  # noqa: PLC0415
+    from pixivcrawl.browse.cookbook import recipes
 
     # What this archive (a ranking, an R-18 ranking and one novel, each crawled once) cannot hold.
     absent = {"biggest-bookmark-gains-in-recent-days", "artists-per-region-from-the-profile-json",

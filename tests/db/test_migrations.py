@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -18,7 +17,6 @@ from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_f_from_coro_f
 
 from pixivcrawl.commands.db import Command
-
 from pixivcrawl.db.engine import (
     alembic_config,
     create_engine,

@@ -37,8 +37,8 @@ def make_pipeline(url: str, **settings: Any) -> tuple[StorePipeline, Any]:
     return build_from_crawler(StorePipeline, crawler), crawler
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
-    for _ in range(int(timeout / 0.02)):
+async def eventually(check: Callable[[], bool], within: float = 3.0) -> bool:
+    for _ in range(int(within / 0.02)):
         if check():
             return True
         await asyncio.sleep(0.02)
@@ -238,7 +238,7 @@ def _running_row(url: str, **values: Any) -> None:
 
 
 def _dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     return process.pid
 

@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 
 from pixivcrawl.sandbox.tls import Certificates, make_certificates
+from tests.hostile.data_server import make_data_sandbox
 from tests.hostile.network_server import HostileServer
+
+# Fixtures defined beside their server, offered to every test module here.
+__all__ = ["hostile", "make_data_sandbox", "trusted"]
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ class DataSandbox(Sandbox):
 class RunningDataSandbox(RunningSandbox):
     """:class:`DataSandbox` in a thread, with the helpers of :class:`RunningSandbox`."""
 
-    def __init__(self, **knobs: Any) -> None:  # noqa: D107 - RunningSandbox's, with DataSandbox
+    def __init__(self, **knobs: Any) -> None:
         self.config = SandboxConfig(**knobs)
         self.server = DataSandbox(self.config)
         self.server.start_in_thread()
@@ -131,12 +131,12 @@ def inflating_zip(inflated: int) -> bytes:
     """An ugoira zip of one JPEG frame followed by zeros: ~1/1000 of ``inflated`` on the wire."""
     buf = io.BytesIO()
     frame = jpeg((64, 64))
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("000000.jpg", "w", force_zip64=True) as entry:
-            entry.write(frame)
-            block = bytes(MB)
-            for _ in range((inflated - len(frame)) // MB):
-                entry.write(block)
+    with (zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+          archive.open("000000.jpg", "w", force_zip64=True) as entry):
+        entry.write(frame)
+        block = bytes(MB)
+        for _ in range((inflated - len(frame)) // MB):
+            entry.write(block)
     return buf.getvalue()
 
 

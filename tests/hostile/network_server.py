@@ -10,6 +10,7 @@ can assert that no token ever reached it in clear, or at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import socketserver
@@ -126,10 +127,8 @@ class HostileServer:
         except (OSError, ssl.SSLError):
             return
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     @staticmethod
     def _read(sock: socket.socket, scheme: str) -> Seen | None:
@@ -141,7 +140,7 @@ class HostileServer:
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        method, target, *_ = lines[0].split(" ") + ["", ""]
+        method, target, *_ = [*lines[0].split(" "), "", ""]
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -167,7 +166,7 @@ __all__ = ["ACCESS_PREFIX", "Answer", "HostileServer", "Seen", "listing", "make_
 def hostile_settings(root: Any, api_url: str, *, auth_url: str | None = None, image_hosts: list[str] | None = None,
                      refresh_token: str = "hostile-refresh-token", **overrides: Any) -> dict[str, Any]:
     """Project settings aimed at a hostile API (its token endpoint at ``/auth/token`` unless given)."""
-    from tests.crawl import project_settings  # noqa: PLC0415
+    from tests.crawl import project_settings
 
     values = {
         "PIXIV_API_URL": api_url,
@@ -189,14 +188,14 @@ async def crawl_with(settings: dict[str, Any], spider: str = "ranking", *, sched
 
     ``scheduled`` collects every request the scheduler took (what JOBDIR would store).
     """
-    from scrapy.settings import Settings  # noqa: PLC0415
-    from scrapy.spiderloader import SpiderLoader  # noqa: PLC0415
-    from scrapy.utils.test import get_crawler  # noqa: PLC0415
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.test import get_crawler
 
     spidercls = SpiderLoader.from_settings(Settings(settings)).load(spider)
     crawler = get_crawler(spidercls, settings)
     if scheduled is not None:
-        from scrapy import signals  # noqa: PLC0415
+        from scrapy import signals
 
         crawler.signals.connect(lambda request, **_: scheduled.append(request),
                                 signal=signals.request_scheduled, weak=False)
@@ -206,8 +205,8 @@ async def crawl_with(settings: dict[str, Any], spider: str = "ranking", *, sched
 
 def files_text(root: Any) -> bytes:
     """The bytes of every file under ``root`` (SQLite databases also as their SQL dump)."""
-    import sqlite3  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import sqlite3
+    from pathlib import Path
 
     out = []
     for path in sorted(Path(root).rglob("*")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
 import json
@@ -26,7 +27,7 @@ from pixivcrawl.pipelines.media import storage
 from pixivcrawl.spiders.ranking import RankingSpider
 from tests.conftest import in_ci
 from tests.crawl import Archive, crawl
-from tests.hostile.data_server import MB, child_settings, crawl_command, make_data_sandbox, run_crawl  # noqa: F401
+from tests.hostile.data_server import MB, child_settings, crawl_command, run_crawl
 
 pytestmark = pytest.mark.slow
 
@@ -137,10 +138,8 @@ class PrivatePostgres:
         self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def remove(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -161,7 +160,7 @@ def count(url: str, table: str) -> int:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
-            return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+            return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
     except sa.exc.SQLAlchemyError:
         return 0
     finally:
@@ -179,7 +178,7 @@ def test_a_database_stopped_for_8_seconds_mid_crawl_loses_nothing(private_postgr
                         "pixiv-images": {"concurrency": 1, "delay": 0.08}},
     )
     command, env = crawl_command(RANKING, settings, archive.root)
-    crawl = subprocess.Popen(command, cwd=archive.root, env=env, stdout=subprocess.PIPE,  # noqa: S603
+    crawl = subprocess.Popen(command, cwd=archive.root, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while count(private_postgres.url, "illusts") == 0:

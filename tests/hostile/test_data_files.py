@@ -16,7 +16,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from pixivcrawl.pipelines.media import InvalidFile, image_facts
 from pixivcrawl.spiders.ranking import RankingSpider
 from tests.crawl import Archive, crawl
-from tests.hostile.data_server import RunningDataSandbox, make_data_sandbox  # noqa: F401 - a fixture
+from tests.hostile.data_server import RunningDataSandbox
 
 DATE = "2026-10-30"
 

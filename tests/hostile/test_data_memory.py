@@ -14,7 +14,6 @@ from tests.hostile.data_server import (
     big_frames_zip,
     child_settings,
     inflating_zip,
-    make_data_sandbox,  # noqa: F401 - a fixture
     run_crawl,
     stream_zeros,
 )
@@ -66,7 +65,7 @@ def test_a_1_mb_zip_that_inflates_to_1_gib(data_sandbox: RunningDataSandbox, arc
     asked: list[str] = []
     data_sandbox.rewrite_json("/v1/ugoira/metadata", frames_metadata(1))
     serve_zip(data_sandbox, body, asked)
-    process = crawl_finishes_in_bounds(data_sandbox, archive)
+    crawl_finishes_in_bounds(data_sandbox, archive)
     # Inside every limit, so archived, and each zip asked for once: nothing retried.
     assert len(asked) == len(set(asked)) == 2
     zips = archive.query("SELECT zip_size, animation_local_path FROM ugoira")

@@ -7,7 +7,16 @@ import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
 from tests.crawl import scrapy_command
-from tests.hostile.network_server import ACCESS_PREFIX, Answer, Seen, crawl_with, files_text, hostile_settings, listing, token_answer
+from tests.hostile.network_server import (
+    ACCESS_PREFIX,
+    Answer,
+    Seen,
+    crawl_with,
+    files_text,
+    hostile_settings,
+    listing,
+    token_answer,
+)
 
 DATE = "2026-10-30"
 REFRESH = "rt-redirect-test-secret"

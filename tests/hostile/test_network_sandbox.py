@@ -17,7 +17,7 @@ from pixivcrawl.auth import verify_refresh_token
 def post_clock(sandbox, advance: str) -> tuple[int, dict]:
     request = urllib.request.Request(f"{sandbox.server.api_url}/__clock?advance={advance}", method="POST")
     try:
-        with urllib.request.urlopen(request) as response:  # noqa: S310
+        with urllib.request.urlopen(request) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as exc:
         return exc.code, json.load(exc)
@@ -33,7 +33,7 @@ def test_a_bad_clock_step_is_refused_and_changes_nothing(sandbox, advance) -> No
 
 
 def test_scrapy_sandbox_tls_prints_the_ca_a_crawl_trusts(tmp_path) -> None:
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "sandbox", "--tls", "--tls-dir", str(tmp_path / "tls")],
         cwd=tmp_path, stdout=subprocess.PIPE, text=True,
     )

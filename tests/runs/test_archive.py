@@ -64,7 +64,7 @@ def archive(sandbox: RunningSandbox, plan: Path, *options: str) -> subprocess.Co
 def archive_process(sandbox: RunningSandbox, plan: Path, *options: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"}
     env.update(SCRAPY_SETTINGS_MODULE="pixivcrawl.settings", PIXIV_REFRESH_TOKEN=sandbox.config.refresh_token)
-    return subprocess.Popen([sys.executable, "-m", "scrapy", "archive", str(plan), *options], cwd=REPO, env=env,  # noqa: S603
+    return subprocess.Popen([sys.executable, "-m", "scrapy", "archive", str(plan), *options], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -171,7 +171,7 @@ def test_three_nights_record_what_was_new_and_what_changed(make_sandbox, tmp_pat
 def crawl_process(sandbox: RunningSandbox, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "PIXIV_REFRESH_TOKEN"}
     env.update(SCRAPY_SETTINGS_MODULE="pixivcrawl.settings", PIXIV_REFRESH_TOKEN=sandbox.config.refresh_token)
-    return subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", *args], cwd=REPO, env=env,  # noqa: S603
+    return subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -278,7 +278,7 @@ class Inbox:
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 inbox.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(204)
                 self.end_headers()

@@ -1,7 +1,8 @@
 """Fixtures: a sandbox on random 127.0.0.1 ports, a logged-in requests session, small worlds."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -9,7 +10,7 @@ import requests
 from pixivcrawl.sandbox import Sandbox, SandboxConfig
 from pixivcrawl.sandbox.oauth import CLIENT_ID, CLIENT_SECRET
 
-SMALL = dict(num_illusts=200_000, num_novels=20_000, num_users=2_000)
+SMALL = {"num_illusts": 200_000, "num_novels": 20_000, "num_users": 2_000}
 APP_REFERER = {"Referer": "https://app-api.pixiv.net/"}
 
 

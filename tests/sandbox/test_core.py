@@ -56,7 +56,7 @@ def test_missing_and_bad_bearer(client: Client) -> None:
 
 
 def test_access_token_expires(make_sandbox) -> None:  # type: ignore[no-untyped-def]
-    sb, c = make_sandbox(token_lifetime=1)
+    _sb, c = make_sandbox(token_lifetime=1)
     c.refresh()
     assert c.get("/v1/illust/ranking").status_code == 200
     time.sleep(1.1)

@@ -67,20 +67,20 @@ def test_reset(make_sandbox: Any) -> None:
 
 
 def test_5xx_then_success_after_max_consecutive(make_sandbox: Any) -> None:
-    sb, c = make_sandbox(fault_5xx=1.0, fault_scope="image")
+    sb, _c = make_sandbox(fault_5xx=1.0, fault_scope="image")
     url = sb.image_url + "/common/images/no_profile.png"
     statuses = [requests.get(url, headers=APP_REFERER).status_code for _ in range(5)]
     assert all(s >= 500 for s in statuses[:3]) and statuses[3] == 200 and statuses[4] >= 500
 
 
 def test_429_has_retry_after(make_sandbox: Any) -> None:
-    sb, c = make_sandbox(fault_429=1.0, fault_scope="api", retry_after=2)
+    _sb, c = make_sandbox(fault_429=1.0, fault_scope="api", retry_after=2)
     r = c.refresh()
     assert r.status_code == 429 and r.headers["Retry-After"] == "2"
 
 
 def test_malformed_json(make_sandbox: Any) -> None:
-    sb, c = make_sandbox(fault_malformed=1.0, fault_scope="api")
+    _sb, c = make_sandbox(fault_malformed=1.0, fault_scope="api")
     assert c.refresh().status_code == 200  # the token endpoint is not made malformed
     r = c.get("/v1/illust/ranking")
     assert r.status_code == 200
@@ -89,14 +89,14 @@ def test_malformed_json(make_sandbox: Any) -> None:
 
 
 def test_rate_limit_fault_body(make_sandbox: Any) -> None:
-    sb, c = make_sandbox(fault_rate_limit=1.0)
+    _sb, c = make_sandbox(fault_rate_limit=1.0)
     c.refresh()
     r = c.get("/v1/illust/ranking")
     assert r.status_code == 403 and r.json() == RATE_LIMIT
 
 
 def test_token_expiry_fault(make_sandbox: Any) -> None:
-    sb, c = make_sandbox(fault_token_expiry=1.0)
+    _sb, c = make_sandbox(fault_token_expiry=1.0)
     c.refresh()
     r = c.get("/v1/illust/ranking")
     assert r.status_code == 400 and r.json()["error"]["message"].endswith("invalid_grant")
@@ -105,11 +105,11 @@ def test_token_expiry_fault(make_sandbox: Any) -> None:
 
 def test_faults_repeatable_and_survivable(make_sandbox: Any) -> None:
     def run() -> list[int]:
-        sb, c = make_sandbox(fault_5xx=0.5, fault_seed=7, fault_scope="image")
+        sb, _c = make_sandbox(fault_5xx=0.5, fault_seed=7, fault_scope="image")
         out = []
         for i in range(30):
             url = f"{sb.image_url}/common/images/novel_thumb/novel_thumb_{i}_240mw.jpg"
-            for attempt in range(5):
+            for _attempt in range(5):
                 s = requests.get(url, headers=APP_REFERER).status_code
                 out.append(s)
                 if s == 200:
@@ -122,7 +122,7 @@ def test_faults_repeatable_and_survivable(make_sandbox: Any) -> None:
 
 @pytest.mark.parametrize("style", ["403", "429"])
 def test_rate_limit_knob(make_sandbox: Any, style: str) -> None:
-    sb, c = make_sandbox(rate_limit=3, rate_limit_window=30, rate_limit_style=style, retry_after=1)
+    _sb, c = make_sandbox(rate_limit=3, rate_limit_window=30, rate_limit_style=style, retry_after=1)
     c.refresh()  # the token endpoint is not rate limited
     statuses = [c.get("/v1/illust/ranking").status_code for _ in range(4)]
     assert statuses[:3] == [200, 200, 200]

@@ -78,7 +78,7 @@ def test_search_big_word_reaches_cap_and_date_window(client: Client) -> None:
 
 def test_search_targets_and_filters(client: Client) -> None:
     world = client.sb.world
-    kw = dict(start_date="2026-10-01", end_date="2026-10-03")
+    kw = {"start_date": "2026-10-01", "end_date": "2026-10-03"}
     for target, word in (("exact_match_for_tags", "オリジナル"), ("partial_match_for_tags", "ケモ"),
                          ("title_and_caption", "約束"), ("keyword", "cat")):
         items, _ = follow_all(client, f"/v1/search/illust?word={word}&search_target={target}"
@@ -139,8 +139,8 @@ def test_webview_novel_parsers(client: Client) -> None:
 
 def test_novel_series_and_ranking(client: Client) -> None:
     world = client.sb.world
-    n = next(world.novel(i) for i in range(0, 3000) if world.novel(i).series_id)
-    items, pages = follow_all(client, f"/v2/novel/series?series_id={n.series_id}&filter=for_ios", "novels")
+    n = next(world.novel(i) for i in range(3000) if world.novel(i).series_id)
+    items, _pages = follow_all(client, f"/v2/novel/series?series_id={n.series_id}&filter=for_ios", "novels")
     members = [world.novel(i).id for i in world.series_members(n.series_id, True) if not world.novel(i).deleted]
     assert [i["id"] for i in items] == members
     ranked = client.json("/v1/novel/ranking", mode="day", date="2026-10-20")["novels"]

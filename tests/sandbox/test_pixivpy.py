@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -178,7 +179,7 @@ def test_comments_and_replies(api: Any, sandbox: Sandbox) -> None:
     rep = ok(api.no_auth_requests_call("GET", f"{api.hosts}/v2/illust/comment/replies",
                                        params={"comment_id": parent["id"]}).json())
     assert rep["comments"]
-    series_id = next(world.illust(i).series_id for i in range(0, 5000) if world.illust(i).series_id)
+    series_id = next(world.illust(i).series_id for i in range(5000) if world.illust(i).series_id)
     sr = ok(api.no_auth_requests_call("GET", f"{api.hosts}/v1/illust/series",
                                       params={"illust_series_id": series_id}).json())
     assert sr["illust_series_detail"]["series_work_count"] == len(sr["illusts"])
@@ -192,7 +193,7 @@ def get(api: Any, path: str, **params: Any) -> Any:
 def test_endpoints_added_for_the_whole_reference(api: Any, sandbox: Sandbox, tmp_path: Path) -> None:
     world = sandbox.world
     # A novel whose text embeds uploaded images: the webview's `images` map, files served.
-    n = next(world.novel(i) for i in range(0, 2000) if not (world.novel(i).hidden or world.novel(i).deleted)
+    n = next(world.novel(i) for i in range(2000) if not (world.novel(i).hidden or world.novel(i).deleted)
              and "[uploadedimage:" in world.novel_text(world.novel(i)))
     wv = api.webview_novel(n.id)
     key, image = next(iter(wv.images.items()))
@@ -225,7 +226,7 @@ def test_endpoints_added_for_the_whole_reference(api: Any, sandbox: Sandbox, tmp
     assert "viewed%5B0%5D" in rec.next_url and "max_bookmark_id_for_recommend" in rec.next_url
     assert ok(api.illust_recommended(**api.parse_qs(rec.next_url))).illusts
 
-    hidden = next(w for w in map(world.illust, range(0, 5000)) if w.hidden)
+    hidden = next(w for w in map(world.illust, range(5000)) if w.hidden)
     placeholder = ok(api.illust_detail(hidden.id)).illust
     assert placeholder.visible is False and placeholder.sanity_level == 0 and "comment_access_control" in placeholder
     commented = next(world.illust(i) for i in range(50_000, 60_000) if world.comment_count(world.illust(i)) > 31)

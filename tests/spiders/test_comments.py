@@ -23,7 +23,7 @@ def commented(world, novel: bool, minimum: int):
 
 def expected(world, work) -> dict[int, int | None]:
     """Ground truth: comment id -> parent id (None for top-level comments)."""
-    from pixivcrawl.sandbox.world.social import REPLY_BASE  # noqa: PLC0415
+    from pixivcrawl.sandbox.world.social import REPLY_BASE
 
     out: dict[int, int | None] = {}
     for k in range(world.comment_count(work)):
@@ -56,7 +56,7 @@ async def test_illust_comments_and_replies_with_their_parents(make_sandbox, arch
     # A commenter who left Pixiv comes as null: the comment is kept, with no user.
     gone = [i for i in truth if i % 25 == 3]
     if gone:
-        assert archive.query(f"SELECT user_id FROM comments WHERE id IN ({','.join(map(str, gone))})") == [(None,)] * len(gone)  # noqa: S608
+        assert archive.query(f"SELECT user_id FROM comments WHERE id IN ({','.join(map(str, gone))})") == [(None,)] * len(gone)
     users = archive.query("SELECT count(*) FROM comments c JOIN users u ON u.id = c.user_id")[0][0]
     assert users == len(truth) - len(gone)
 

@@ -14,7 +14,7 @@ from tests.spiders.conftest import NO_FILES, routes
 
 def advance_clock(sandbox: RunningSandbox, seconds: int) -> None:
     request = urllib.request.Request(f"{sandbox.server.api_url}/__clock?advance={seconds}", method="POST")
-    with urllib.request.urlopen(request):  # noqa: S310
+    with urllib.request.urlopen(request):
         pass
 
 

@@ -72,7 +72,7 @@ async def test_novels_by_id_store_detail_text_hidden_and_deleted(sandbox: Runnin
 
 
 def test_a_novel_seen_twice_in_a_crawl_costs_one_webview() -> None:
-    from pixivcrawl.sandbox.world import World  # noqa: PLC0415
+    from pixivcrawl.sandbox.world import World
 
     world = World()
     shown = next(w for w in map(world.novel, range(100)) if not (w.deleted or w.hidden))

@@ -20,5 +20,5 @@ async def test_recommended_manga_with_ranking_illusts(sandbox: RunningSandbox, a
 
     stored = {i for (i,) in archive.query("SELECT id FROM illusts")}
     assert stored == recommended | ranking
-    assert {t for (t,) in archive.query("SELECT DISTINCT type FROM illusts WHERE id IN (%s)" % ",".join(map(str, recommended)))} == {"manga"}
+    assert {t for (t,) in archive.query(f"SELECT DISTINCT type FROM illusts WHERE id IN ({','.join(map(str, recommended))})")} == {"manga"}
     assert routes(sandbox)["/v1/illust/recommended"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 
@@ -12,8 +13,6 @@ from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.spiders.search import SearchSpider, narrowed
 from tests.crawl import Archive, crawl
 from tests.spiders.conftest import NO_FILES, routes
-
-import datetime as dt
 
 WORD = "切り絵"  # one illust in 101: about 6,100 matches in a world of 625,000
 

@@ -93,7 +93,7 @@ def start_worker(spider: str, args: dict[str, str], settings: dict[str, Any], lo
 
 def pg_snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows, sorted, without the runs' bookkeeping (crawl_runs, work_events, *_at times); ports unported."""
-    from tests.crawl import UNSTABLE_COLUMNS, _unported  # noqa: PLC0415
+    from tests.crawl import UNSTABLE_COLUMNS, _unported
 
     engine = sa.create_engine(url)
     try:

@@ -49,12 +49,12 @@ class ArchivedFiles:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            from pixivcrawl.db.engine import create_engine  # noqa: PLC0415
+            from pixivcrawl.db.engine import create_engine
 
             self._engine = create_engine(self.database_url)
         return self._engine
 
-    def query(self, sql: str | sa.TextClause, **params: Any) -> list[sa.Row[Any]]:
+    def query(self, sql: str | sa.TextClause, **params: Any) -> list[sa.Row]:
         statement = sa.text(sql) if isinstance(sql, str) else sql
         try:
             with self.engine.connect() as connection:

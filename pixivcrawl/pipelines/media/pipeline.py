@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - older or newer Scrapy: a traceback mor
     QuietFailure = FileException  # type: ignore[misc,assignment]
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import ensure_awaitable
+from twisted.python.failure import Failure
 
 from pixivcrawl.escape import printable
 from pixivcrawl.hosts import Destination, HostPolicy, same_url
@@ -39,7 +40,13 @@ from pixivcrawl.pipelines.media.files import (
     stored_from_result,
     suffix_for,
 )
-from pixivcrawl.pipelines.media.paths import cover_path, full_size_avatar, novel_image_path, page_path, profile_image_path
+from pixivcrawl.pipelines.media.paths import (
+    cover_path,
+    full_size_avatar,
+    novel_image_path,
+    page_path,
+    profile_image_path,
+)
 from pixivcrawl.pipelines.media.storage import AtomicFSFilesStore
 
 if TYPE_CHECKING:
@@ -49,7 +56,6 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
     from scrapy.settings import BaseSettings
-    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +215,8 @@ class PixivFilesPipeline(FilesPipeline):
             recorded.update(self.archived.profile_images(_users_of(item)))
         return recorded
 
-    async def process_item(self, item: Any) -> Any:
+    # Scrapy's signature still lists the deprecated ``spider`` argument, which Scrapy warns about when it is there.
+    async def process_item(self, item: Any) -> Any:  # type: ignore[override]
         if self.targets(item):
             self._recorded[id(item)] = await run_in_thread(self.recorded, item)
         try:
@@ -355,6 +362,7 @@ class PixivFilesPipeline(FilesPipeline):
                 except InvalidFile as exc:
                     problem = exc
             self.inc(f"files/invalid/{problem.reason}")
+            assert self.crawler.spider is not None  # downloads run only while the spider does
             retry = (
                 get_retry_request(
                     request,
@@ -440,7 +448,8 @@ class PixivFilesPipeline(FilesPipeline):
         )
         engine = self.crawler.engine
         if engine is not None:
-            asyncio.ensure_future(engine.close_spider_async(reason=FILES_STORE_FAILED))
+            # Held, so the loop's weak reference is not the only one while it runs.
+            self._stopping = asyncio.ensure_future(engine.close_spider_async(reason=FILES_STORE_FAILED))
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Any:
         if isinstance(failure.value, (InvalidFile, FilesStoreFailed)):
@@ -456,8 +465,8 @@ class PixivFilesPipeline(FilesPipeline):
 
     def item_completed(self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo) -> Any:
         targets = {t.path: t for t in self.targets(item)}
-        for request, (ok, result) in zip(self._requests.pop(id(item), []), results, strict=False):
-            if not ok:
+        for request, (_ok, result) in zip(self._requests.pop(id(item), []), results, strict=False):
+            if isinstance(result, Failure):  # not ok
                 self.failed(request, result)
                 continue
             target = targets.get(request.meta["pixiv_file_path"])

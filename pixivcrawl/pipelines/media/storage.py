@@ -81,9 +81,11 @@ class AtomicFSFilesStore(FSFilesStore):
                     if partial:
                         logger.info("Removed the partial downloads of a crawl that was killed (%s)", folder)
 
-    def persist_file(
+    # Scrapy's FSFilesStore writes in the reactor thread and returns None; the pipeline awaits whatever the store
+    # returns (FilesStoreProtocol allows a Deferred), so this one writes in a thread.
+    def persist_file(  # type: ignore[override]
         self,
-        path: str,
+        path: str | os.PathLike[str],
         buf: io.BytesIO,
         info: MediaPipeline.SpiderInfo,
         meta: dict[str, Any] | None = None,
@@ -100,7 +102,7 @@ class AtomicFSFilesStore(FSFilesStore):
         with contextlib.suppress(OSError):
             self.staging.parent.rmdir()
 
-    def stat_file(self, path: str, info: MediaPipeline.SpiderInfo) -> StatInfo:
+    def stat_file(self, path: str | os.PathLike[str], info: MediaPipeline.SpiderInfo) -> StatInfo:
         try:
             st = self._get_filesystem_path(path).stat()
         except OSError:

@@ -90,7 +90,7 @@ def _set_nullable(nullable: bool) -> None:
             op.alter_column(table, column, existing_type=sa.Integer(), nullable=nullable)
 
 
-def _rankings(kind_column: bool) -> list[sa.SchemaItem]:
+def _rankings(kind_column: bool) -> list[sa.schema.SchemaItem]:
     """The columns, key and constraints of ``rankings`` after (``kind_column``) or before this revision."""
     if kind_column:
         return [
@@ -202,9 +202,9 @@ def downgrade() -> None:
         for column in columns:
             op.drop_column(table, column.name)
     # The old schema has no NULL for these: a placeholder's values come back.
-    for table, columns in NULLABLE.items():
-        for column in columns:
-            default = 1 if column == "page_count" else 0
-            op.execute(f"UPDATE {table} SET {column} = {default} WHERE {column} IS NULL")  # noqa: S608
+    for table, names in NULLABLE.items():
+        for name in names:
+            default = 1 if name == "page_count" else 0
+            op.execute(f"UPDATE {table} SET {name} = {default} WHERE {name} IS NULL")
     _set_nullable(False)
     _rebuild_rankings(to_kind=False)
