@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,7 @@ class SandboxConfig:
 
 
 def _convert(f: dataclasses.Field[Any], raw: Any) -> Any:
-    kind = type(f.default)
+    kind: Callable[[Any], Any] = type(f.default)
     if kind is bool:
         return str(raw).lower() in ("1", "true", "yes", "on")
     return kind(raw)

@@ -7,6 +7,7 @@ import struct
 import zipfile
 import zlib
 from functools import lru_cache
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -89,7 +90,7 @@ def _pad(data: bytes, fmt: str, minimum: int, salt: int) -> bytes:
     return data
 
 
-def resolve(world: World, path: str) -> tuple[str, tuple, str] | None:  # type: ignore[type-arg]
+def resolve(world: World, path: str) -> tuple[str, tuple[Any, ...], str] | None:
     """Map an image path to (kind, cache key, format) if the world serves it, else None."""
     m = ORIGINAL.match(path) or MASTER.match(path)
     if m:

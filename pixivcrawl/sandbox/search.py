@@ -35,7 +35,7 @@ def search_response(request: web.Request, novel: bool) -> web.Response:
             except ValueError:
                 raise ApiError(400, "", compact({key: [f"{key} is invalid"]})) from None
     ai = q.get("search_ai_type")
-    def it():  # type: ignore[no-untyped-def]
+    def it():
         return world.iter_search(word, novel, target, sort, q.get("start_date"), q.get("end_date"),
                                  q.get("duration"), ai)
     extra = {"search_span_limit": SEARCH_SPAN_LIMIT, "show_ai": ai != "0"}

@@ -31,7 +31,7 @@ class Stats:
         self.reset()
 
     def reset(self) -> None:
-        self.n: Counter[str] = Counter({k: 0 for k in SCALARS})
+        self.n: Counter[str] = Counter(dict.fromkeys(SCALARS, 0))
         self.maps: dict[str, Counter[str]] = {k: Counter() for k in MAPS}
 
     def inc(self, name: str, by: int = 1) -> None:

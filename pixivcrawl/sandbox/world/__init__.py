@@ -54,6 +54,22 @@ class World(WorldCore):
         return None if idx is None else self.novel(idx)
 
 
-__all__ = ["World", "WorldCore", "Social", "Users", "Listings", "NovelText", "Objects", "Work", "Bookmark",
-           "SandboxConfig", "ILLUST_BASE", "NOVEL_BASE", "JST", "RANKING_MODES", "NOVEL_RANKING_MODES", "TAGS",
-           "TAG_BY_NAME"]
+__all__ = [
+    "ILLUST_BASE",
+    "JST",
+    "NOVEL_BASE",
+    "NOVEL_RANKING_MODES",
+    "RANKING_MODES",
+    "TAGS",
+    "TAG_BY_NAME",
+    "Bookmark",
+    "Listings",
+    "NovelText",
+    "Objects",
+    "SandboxConfig",
+    "Social",
+    "Users",
+    "Work",
+    "World",
+    "WorldCore",
+]

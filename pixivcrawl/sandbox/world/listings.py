@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import islice
+from typing import Any
 
 from .core import ILLUST_BASE, ILLUST_RESIDUES, NOVEL_BASE, NOVEL_RESIDUES, Work, WorldCore
 from .rand import K_MISC, K_RANK, mix, sid
@@ -73,7 +74,7 @@ class Listings:
         wl = word.lower()
         out = []
         for u in range(self.core.n_users, 0, -1):
-            name, account = self.users.user_name(u)  # type: ignore[attr-defined]
+            name, account = self.users.user_name(u)
             if wl in name.lower() or wl in account.lower():
                 out.append(u)
         return out
@@ -136,8 +137,8 @@ class Listings:
         if novel:
             pred = {"r18g": lambda w: w.x_restrict == 2, "r18": lambda w: w.x_restrict == 1}.get(
                 "r18g" if "r18g" in mode else "r18" if "r18" in mode else "", lambda w: w.x_restrict == 0)
-        idx_at, get, total = (self.core.novel_idx_at, self.core.novel, self.core.n_novels) if novel else \
-            (self.core.illust_idx_at, self.core.illust, self.core.n_illusts)
+        idx_at, get = (self.core.novel_idx_at, self.core.novel) if novel else \
+            (self.core.illust_idx_at, self.core.illust)
         end_ts = min(self.core.day_start(d) + 86400, self.core.now())
         hi = idx_at(end_ts)
         if hi <= 0:
@@ -233,7 +234,7 @@ class Listings:
                 if not w.deleted:
                     yield w
 
-    def _popular_impl(self, key: tuple) -> list[Work]:  # type: ignore[type-arg]
+    def _popular_impl(self, key: tuple[Any, ...]) -> list[Work]:
         words, novel, target, sd, ed, dur, ai, _ = key
         # popular_desc ranks the newest 30000 matches only: enough to page past the 5000 cap, and a
         # sort over 100k works per query would stall the server (Pixiv's own popular sort is opaque)

@@ -28,7 +28,7 @@ def rng(*parts: int) -> random.Random:
 
 
 def hexhash(*parts: int, n: int = 32) -> str:
-    return ("%016x%016x" % (mix(*parts, 1), mix(*parts, 2)))[:n]
+    return f"{mix(*parts, 1):016x}{mix(*parts, 2):016x}"[:n]
 
 
 # kinds (arbitrary distinct constants)

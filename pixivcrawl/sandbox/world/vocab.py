@@ -1,8 +1,8 @@
 """Fixed vocabularies: tags (as arithmetic progressions over work indexes), titles, names."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 # translations per language; None means Pixiv has no translation for the tag
 TR = dict[str, str]
