@@ -24,3 +24,13 @@ def test_listings_and_other_bodies_are_not_errors() -> None:
     assert error_of(b"<html>error</html>") is None
     assert error_of(b'{"error": "just a string"}') is None
     assert error_of(b'{"error": {broken') is None
+
+
+def test_settings_name_the_download_slots_by_their_constants() -> None:
+    # settings.py spells the slot names out (a settings module exports its upper-case names);
+    # they must stay the names the middlewares put requests in.
+    from pixivcrawl import api, settings
+    from pixivcrawl.addons import SANDBOX_SLOTS
+
+    assert set(settings.DOWNLOAD_SLOTS) == {api.API_SLOT, api.IMAGE_SLOT}
+    assert set(SANDBOX_SLOTS) == {api.API_SLOT, api.IMAGE_SLOT}
