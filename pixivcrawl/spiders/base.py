@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
-from urllib.parse import urlencode
 
 import scrapy
 from scrapy import signals
@@ -238,14 +237,14 @@ class PixivSpider(scrapy.Spider):
 
     def api_request(
         self,
-        path: str,
+        endpoint: api.Endpoint,
         params: dict[str, Any],
         callback: Callable[..., Any],
         **cb_kwargs: Any,
     ) -> scrapy.Request:
-        query = urlencode({k: v for k, v in params.items() if v is not None})
+        """A request to ``endpoint`` with ``params``; the endpoint adds its defaults (``filter``)."""
         return scrapy.Request(
-            f"{self.api_url}{path}?{query}",
+            endpoint.url(self.api_url, params, self.filter),
             callback=callback,
             cb_kwargs=cb_kwargs,
             meta={"pixiv_page": 1},
@@ -253,13 +252,13 @@ class PixivSpider(scrapy.Spider):
 
     def detail_request(
         self,
-        path: str,
+        endpoint: api.Endpoint,
         params: dict[str, Any],
         callback: Callable[..., Any],
         **cb_kwargs: Any,
     ) -> scrapy.Request:
         """An :meth:`api_request` whose 404 reaches ``callback`` (check it with :func:`is_deleted`)."""
-        request = self.api_request(path, params, callback, **cb_kwargs)
+        request = self.api_request(endpoint, params, callback, **cb_kwargs)
         request.meta["handle_httpstatus_list"] = [404]
         return request
 
@@ -494,8 +493,7 @@ class PixivSpider(scrapy.Spider):
             if illust_status(data)[0] is not WorkStatus.AVAILABLE:
                 continue
             self.novel_texts_requested.add(novel_id)
-            params = {"id": novel_id, "viewer_version": api.WEBVIEW_VIEWER_VERSION}
-            yield self.api_request(api.NOVEL_WEBVIEW, params, self.parse_novel_text, novel_id=novel_id)
+            yield self.api_request(api.NOVEL_WEBVIEW, {"id": novel_id}, self.parse_novel_text, novel_id=novel_id)
 
     def preview_objects(self, preview: dict[str, Any], works: bool = True) -> Iterator[ApiObject | scrapy.Request]:
         """A ``user_previews`` entry: its user (with the entry's ``is_muted``) and, with ``works``,

@@ -41,7 +41,7 @@ class BookmarksSpider(PixivSpider):
         kind = self.args["type"]
         restricts = api.RESTRICTS if self.args["restrict"] == "all" else (self.args["restrict"],)
         for restrict in restricts:
-            params = {"user_id": user_id, "restrict": restrict, "filter": self.filter, "tag": self.args["tag"]}
+            params = {"user_id": user_id, "restrict": restrict, "tag": self.args["tag"]}
             yield self.api_request(
                 api.USER_BOOKMARKS[kind], params, self.parse_bookmarks, user_id=user_id, restrict=restrict
             )

@@ -28,7 +28,7 @@ class IllustSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for illust_id in self.args["illust_id"]:
-            params = {"illust_id": illust_id, "filter": self.filter}
+            params = {"illust_id": illust_id}
             yield self.detail_request(api.ILLUST_DETAIL, params, self.parse_illust, illust_id=illust_id)
 
     def parse_illust(self, response: Response, illust_id: int) -> Iterator[ApiObject | scrapy.Request]:

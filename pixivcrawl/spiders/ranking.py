@@ -49,7 +49,7 @@ class RankingSpider(PixivSpider):
         dates = self.args["date"] or [yesterday_in_japan()]
         self.listings_planned = len(dates)
         for date in dates:
-            params = {"mode": self.args["mode"], "filter": self.filter, "date": date.isoformat()}
+            params = {"mode": self.args["mode"], "date": date.isoformat()}
             yield self.api_request(PATHS[kind], params, self.parse_ranking, date=date, first_rank=1)
 
     def parse_ranking(

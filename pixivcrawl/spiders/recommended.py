@@ -29,22 +29,16 @@ class RecommendedSpider(UserListSpider):
         if self.args["type"] == "user":
             # Users recommended to the account: user_relations rows (relation 'recommended').
             owner = await self.account_user_id()
-            yield self.list_request(api.USER_RECOMMENDED, {"filter": self.filter}, owner, "recommended")
+            yield self.list_request(api.USER_RECOMMENDED, {}, owner, "recommended")
             return
         for request in self.start_listings():
             yield request
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         if self.args["type"] == "novel":
-            params = {"include_ranking_novels": "true", "filter": self.filter}
-            yield self.api_request(api.NOVEL_RECOMMENDED, params, self.parse_recommended, kind="novel")
+            yield self.api_request(api.NOVEL_RECOMMENDED, {}, self.parse_recommended, kind="novel")
             return
-        params = {
-            "content_type": self.args["content_type"],
-            "include_ranking_label": "true",
-            "include_ranking_illusts": "true",
-            "filter": self.filter,
-        }
+        params = {"content_type": self.args["content_type"]}
         yield self.api_request(api.ILLUST_RECOMMENDED, params, self.parse_recommended, kind="illust")
 
     async def parse_recommended(self, response: Response, kind: str) -> AsyncIterator[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pixivcrawl import api
 from pixivcrawl.exceptions import ArgumentError
@@ -85,19 +85,13 @@ class SearchSpider(PixivSpider):
 
     def search_url(self, window: Window) -> str:
         a = self.args
-        params: dict[str, Any] = {"word": a["word"], "sort": a["sort"]}
+        params: dict[str, Any] = {"word": a["word"], "sort": a["sort"], "duration": a["duration"],
+                                  "search_ai_type": a["search_ai_type"]}
         if a["type"] != "user":
-            params["search_target"] = a["search_target"]
-        if a["type"] == "novel":
-            params.update(merge_plain_keyword_results="true", include_translated_tag_results="true")
-        else:
-            params["filter"] = self.filter
-        params.update(duration=a["duration"], search_ai_type=a["search_ai_type"])
-        start, end = window
-        if a["type"] != "user":
-            params.update(start_date=start and start.isoformat(), end_date=end and end.isoformat())
-        query = urlencode({k: v for k, v in params.items() if v is not None})
-        return f"{self.api_url}{api.SEARCH[a['type']]}?{query}"
+            start, end = window
+            params.update(search_target=a["search_target"], start_date=start and start.isoformat(),
+                          end_date=end and end.isoformat())
+        return api.SEARCH[a["type"]].url(self.api_url, params, self.filter)
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         window = (self.args["start_date"], self.args["end_date"])

@@ -27,12 +27,12 @@ class SeriesSpider(PixivSpider):
         for series_id in self.args["series_id"]:
             if self.args["type"] == "illust":
                 yield self.detail_request(
-                    api.ILLUST_SERIES, {"illust_series_id": series_id, "filter": self.filter},
+                    api.ILLUST_SERIES, {"illust_series_id": series_id},
                     self.parse_illust_series, series_id=series_id, seen=0, work_count=None,
                 )
             else:
                 yield self.detail_request(
-                    api.NOVEL_SERIES, {"series_id": series_id, "filter": self.filter},
+                    api.NOVEL_SERIES, {"series_id": series_id},
                     self.parse_novel_series, series_id=series_id, seen=0,
                 )
 

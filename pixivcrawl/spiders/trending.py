@@ -27,7 +27,7 @@ class TrendingSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for kind in KINDS if self.args["type"] == "all" else (self.args["type"],):
-            yield self.api_request(api.TRENDING_TAGS[kind], {"filter": self.filter}, self.parse_trending, kind=kind)
+            yield self.api_request(api.TRENDING_TAGS[kind], {}, self.parse_trending, kind=kind)
 
     def parse_trending(self, response: Response, kind: str) -> Iterator[ApiObject | scrapy.Request]:
         # Pixiv's trending list is of the day in Japan, whatever the crawler's clock says.

@@ -40,10 +40,9 @@ class UserWorksSpider(PixivSpider):
             if profile is not None and profile.get(PROFILE_TOTALS[work_type]) == 0:
                 continue
             if work_type == "novel":
-                params = {"user_id": user_id, "filter": self.filter}
-                yield self.api_request(api.USER_NOVELS, params, self.parse_works, kind="novel")
+                yield self.api_request(api.USER_NOVELS, {"user_id": user_id}, self.parse_works, kind="novel")
             else:
-                params = {"user_id": user_id, "type": work_type, "filter": self.filter}
+                params = {"user_id": user_id, "type": work_type}
                 yield self.api_request(api.USER_ILLUSTS, params, self.parse_works, kind="illust")
 
 
@@ -68,7 +67,7 @@ class UserSpider(UserWorksSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for user_id in self.args["user_id"]:
-            params = {"user_id": user_id, "filter": self.filter}
+            params = {"user_id": user_id}
             yield self.detail_request(api.USER_DETAIL, params, self.parse_user, user_id=user_id)
 
     def listing_pages(self, profile: dict[str, Any], types: Iterable[str]) -> int:
