@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import scrapy
 from scrapy import signals
@@ -44,6 +44,33 @@ class Arg:
     parse: Callable[[str], Any] | None = None
     expects: str = ""
     required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Incremental:
+    """Whether a listing honours PIXIV_INCREMENTAL (stops at its first page whose works are all
+    archived), and why: only a listing in time order of works, newest first, can."""
+
+    stops_early: bool
+    why: str
+
+
+Callback = TypeVar("Callback", bound=Callable[..., Any])
+
+
+def listing(*, incremental: bool, why: str) -> Callable[[Callback], Callback]:
+    """Declare a listing callback incremental or not, with the reason (the README lists them)."""
+
+    def declare(callback: Callback) -> Callback:
+        callback.pixiv_incremental = Incremental(incremental, why)  # type: ignore[attr-defined]
+        return callback
+
+    return declare
+
+
+def declared_incremental(callback: Any) -> Incremental | None:
+    """The declaration of a listing callback (a bound method too), None if it made none."""
+    return getattr(callback, "pixiv_incremental", None)
 
 
 def parse_positive_int(value: str) -> int:
@@ -347,12 +374,14 @@ class PixivSpider(scrapy.Spider):
     ) -> AsyncIterator[Any]:
         """One page of a listing of ``kind`` works: its ``items``, then the next page.
 
-        In incremental mode the listing stops at this page when every work on
-        it is archived already; the page's own items are still emitted, so new
-        relations (bookmarks, ranks) on it are recorded.
+        The incremental rule, for every listing: in incremental mode a listing whose
+        callback is declared incremental (:func:`listing`) stops at this page when
+        every work on it is archived already; the page's own items are still emitted,
+        so new relations (bookmarks, ranks) on it are recorded.
         """
+        declared = declared_incremental(response.request.callback) if response.request is not None else None
         # Checked before the items go out, or the store could answer with this page's own rows.
-        seen_all = await self.all_archived(kind, works)
+        seen_all = declared is not None and declared.stops_early and await self.all_archived(kind, works)
         for item in items:
             yield item
         if seen_all:
@@ -433,6 +462,7 @@ class PixivSpider(scrapy.Spider):
         assert self.tokens.account is not None
         return self.tokens.account.user_id
 
+    @listing(incremental=True, why="works in the order Pixiv lists them, newest first")
     async def parse_works(self, response: Response, kind: str = "illust") -> AsyncIterator[Any]:
         """A page of a listing of ``kind`` works (``illusts`` or ``novels``), archived as listed."""
         data = response.json()
@@ -514,6 +544,7 @@ class PixivSpider(scrapy.Spider):
             api.COMMENTS[kind], params, self.parse_comments, kind=kind, work_id=work_id, parent_id=None
         )
 
+    @listing(incremental=False, why="the archive does not answer for comments, and replies arrive under old ones")
     def parse_comments(
         self, response: Response, kind: str, work_id: int, parent_id: int | None
     ) -> Iterator[ApiObject | scrapy.Request]:

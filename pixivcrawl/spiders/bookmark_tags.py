@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, PixivSpider, parse_positive_int
+from pixivcrawl.spiders.base import Arg, PixivSpider, listing, parse_positive_int
 
 if TYPE_CHECKING:
     import scrapy
@@ -31,6 +31,7 @@ class BookmarkTagsSpider(PixivSpider):
             params = {"user_id": user_id, "restrict": restrict}
             yield self.api_request(api.USER_BOOKMARK_TAGS[kind], params, self.parse_tags, user_id=user_id, restrict=restrict)
 
+    @listing(incremental=False, why="tags, not works, with counts that change: read whole")
     def parse_tags(self, response: Response, user_id: int, restrict: str) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
         for tag in data.get("bookmark_tags") or []:

@@ -9,7 +9,7 @@ from pixivcrawl import api
 from pixivcrawl.items import ApiObject
 from pixivcrawl.models import WorkStatus
 from pixivcrawl.parsing import illust_status
-from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_bool, parse_positive_int
+from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, listing, parse_bool, parse_positive_int
 
 if TYPE_CHECKING:
     import scrapy
@@ -46,6 +46,7 @@ class BookmarksSpider(PixivSpider):
                 api.USER_BOOKMARKS[kind], params, self.parse_bookmarks, user_id=user_id, restrict=restrict
             )
 
+    @listing(incremental=True, why="bookmarks newest first, in the order they were made")
     async def parse_bookmarks(self, response: Response, user_id: int, restrict: str) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, parse_bool, parse_positive_int
+from pixivcrawl.spiders.base import Arg, listing, parse_bool, parse_positive_int
 from pixivcrawl.spiders.user import WORK_TYPES, UserWorksSpider
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class FollowingSpider(UserWorksSpider):
             params = {"user_id": user_id, "restrict": restrict}
             yield self.api_request(api.USER_FOLLOWING, params, self.parse_following, user_id=user_id, restrict=restrict)
 
+    @listing(incremental=False, why="a user list: its pages hold users, and the archive answers for works only")
     def parse_following(self, response: Response, user_id: int, restrict: str) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
         for preview in self.listed(response, data, "user_previews", "user"):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, PixivSpider, parse_dates, yesterday_in_japan
+from pixivcrawl.spiders.base import Arg, PixivSpider, listing, parse_dates, yesterday_in_japan
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -52,16 +52,25 @@ class RankingSpider(PixivSpider):
             params = {"mode": self.args["mode"], "date": date.isoformat()}
             yield self.api_request(PATHS[kind], params, self.parse_ranking, date=date, first_rank=1)
 
-    def parse_ranking(
-        self, response: Response, date: dt.date, first_rank: int
-    ) -> Iterator[ApiObject | scrapy.Request]:
+    @listing(
+        incremental=True,
+        why="a ranking of a past date never changes: a re-run finds its first page as the last run left it",
+    )
+    async def parse_ranking(self, response: Response, date: dt.date, first_rank: int) -> AsyncIterator[Any]:
         kind = self.args["type"]
         data = response.json()
         ranked, count = self.positioned(response, data, f"{kind}s", kind, first_rank)
         works = [work for _, work in ranked]
+        items = self._ranked_items(kind, date, ranked, works)
+        next_rank = first_rank + count
+        async for out in self.listing_page(response, data, kind, works, items, date=date, first_rank=next_rank):
+            yield out
+
+    def _ranked_items(
+        self, kind: str, date: dt.date, ranked: list[tuple[int, dict[str, Any]]], works: list[dict[str, Any]]
+    ) -> Iterator[ApiObject | scrapy.Request]:
         yield from self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
         # The API has no rank field: the rank is the position in the list.
         for rank, work in ranked:
             entry = {"kind": kind, "mode": self.args["mode"], "date": date, "rank": rank, "work_id": work.get("id")}
             yield ApiObject("ranking_entry", entry)
-        yield from self.next_page(response, data, date=date, first_rank=first_rank + count)

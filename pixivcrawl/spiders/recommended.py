@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
-from pixivcrawl.spiders.base import Arg
+from pixivcrawl.spiders.base import Arg, listing
 from pixivcrawl.spiders.user_lists import UserListSpider
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ class RecommendedSpider(UserListSpider):
         params = {"content_type": self.args["content_type"]}
         yield self.api_request(api.ILLUST_RECOMMENDED, params, self.parse_recommended, kind="illust")
 
+    @listing(incremental=True, why="not in time order, but a page of only archived works means Pixiv "
+             "recommends what the archive has")
     async def parse_recommended(self, response: Response, kind: str) -> AsyncIterator[Any]:
         data = response.json()
         works = self.listed(response, data, f"{kind}s", kind)

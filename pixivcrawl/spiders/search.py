@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from pixivcrawl import api
 from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import JST, Arg, PixivSpider, parse_date
+from pixivcrawl.spiders.base import JST, Arg, PixivSpider, listing, parse_date
 
 if TYPE_CHECKING:
     import scrapy
@@ -98,6 +98,7 @@ class SearchSpider(PixivSpider):
         request = self.api_request(api.SEARCH[self.args["type"]], {}, self.parse_search, window=window)
         yield request.replace(url=self.search_url(window))
 
+    @listing(incremental=True, why="results newest first (sort=date_desc, the default)")
     async def parse_search(self, response: Response, window: Window) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
+from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, listing, parse_ids
 
 if TYPE_CHECKING:
     import scrapy
@@ -36,18 +36,30 @@ class SeriesSpider(PixivSpider):
                     self.parse_novel_series, series_id=series_id, seen=0,
                 )
 
-    def parse_illust_series(
+    @listing(incremental=True, why="an illust series lists its works newest first: a new work is on page 1")
+    async def parse_illust_series(
         self, response: Response, series_id: int, seen: int, work_count: int | None
-    ) -> Iterator[ApiObject | scrapy.Request]:
+    ) -> AsyncIterator[Any]:
         if is_deleted(response):
             self.logger.warning("illust series %s: not found", series_id)
             return
         data = response.json()
         detail = data.get("illust_series_detail") or {}
         if seen == 0:
-            yield ApiObject("illust_series", detail)
             work_count = detail.get("series_work_count")
         illusts, count = self.positioned(response, data, "illusts", "illust", seen)
+        works = [illust for _, illust in illusts]
+        items = self._illust_series_items(series_id, detail if seen == 0 else None, illusts, work_count)
+        async for out in self.listing_page(response, data, "illust", works, items,
+                                           series_id=series_id, seen=seen + count, work_count=work_count):
+            yield out
+
+    def _illust_series_items(
+        self, series_id: int, detail: dict[str, Any] | None, illusts: list[tuple[int, dict[str, Any]]],
+        work_count: int | None,
+    ) -> Iterator[ApiObject | scrapy.Request]:
+        if detail is not None:
+            yield ApiObject("illust_series", detail)
         yield from self.illust_objects([illust for _, illust in illusts])
         # Pixiv lists an illust series newest first: the position counts back from the total.
         if isinstance(work_count, int):
@@ -55,8 +67,8 @@ class SeriesSpider(PixivSpider):
                 yield self._entry("illust", series_id, illust, work_count - index)
         else:
             self.logger.warning("illust series %s: no series_work_count, positions not recorded", series_id)
-        yield from self.next_page(response, data, series_id=series_id, seen=seen + count, work_count=work_count)
 
+    @listing(incremental=False, why="a novel series lists its works oldest first: a new part is on the last page")
     def parse_novel_series(self, response: Response, series_id: int, seen: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             self.logger.warning("novel series %s: not found", series_id)

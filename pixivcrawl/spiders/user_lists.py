@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, PixivSpider, parse_bool, parse_positive_int
+from pixivcrawl.spiders.base import Arg, PixivSpider, listing, parse_bool, parse_positive_int
 
 if TYPE_CHECKING:
     import scrapy
@@ -25,6 +25,7 @@ class UserListSpider(PixivSpider):
     def list_request(self, endpoint: api.Endpoint, params: dict[str, Any], owner: int, relation: str) -> scrapy.Request:
         return self.api_request(endpoint, params, self.parse_list, owner=owner, relation=relation, first=1)
 
+    @listing(incremental=False, why="user lists are not in time order, and the archive answers for works only")
     def parse_list(self, response: Response, owner: int, relation: str, first: int) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
         previews, count = self.positioned(response, data, "user_previews", "user", first)
