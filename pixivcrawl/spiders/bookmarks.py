@@ -13,7 +13,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, listing, parse
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class BookmarksSpider(PixivSpider):
@@ -22,7 +22,8 @@ class BookmarksSpider(PixivSpider):
     name = "bookmarks"
     arguments = {
         "user_id": Arg("whose bookmarks (default: the logged-in user)", parse=parse_positive_int, expects="a user id"),
-        "restrict": Arg("public or private bookmarks, or all (both)", choices=(*api.RESTRICTS, "all"), default="public"),
+        "restrict": Arg("public or private bookmarks, or all (both)", choices=(*api.RESTRICTS, "all"),
+                        default="public"),
         "type": Arg("bookmarked works", choices=("illust", "novel"), default="illust"),
         "tag": Arg("only bookmarks with this bookmark tag (未分類: the untagged ones)"),
         "tags": Arg(
@@ -47,7 +48,7 @@ class BookmarksSpider(PixivSpider):
             )
 
     @listing(incremental=True, why="bookmarks newest first, in the order they were made")
-    async def parse_bookmarks(self, response: Response, user_id: int, restrict: str) -> AsyncIterator[Any]:
+    async def parse_bookmarks(self, response: TextResponse, user_id: int, restrict: str) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]
         works = self.listed(response, data, f"{kind}s", kind)
@@ -72,7 +73,7 @@ class BookmarksSpider(PixivSpider):
                 relation=relation,
             )
 
-    def parse_bookmark_detail(self, response: Response, relation: dict[str, Any]) -> Iterator[ApiObject]:
+    def parse_bookmark_detail(self, response: TextResponse, relation: dict[str, Any]) -> Iterator[ApiObject]:
         if is_deleted(response):
             # The bookmark of a deleted work still exists; only its tags are unknown.
             yield ApiObject("bookmark", relation)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 MODES = {"illust": api.RANKING_MODES, "novel": api.NOVEL_RANKING_MODES}
 PATHS = {"illust": api.ILLUST_RANKING, "novel": api.NOVEL_RANKING}
@@ -26,7 +26,8 @@ class RankingSpider(PixivSpider):
     name = "ranking"
     arguments = {
         "type": Arg("illust or novel ranking", choices=tuple(MODES), default="illust"),
-        "mode": Arg("ranking to archive", choices=tuple(dict.fromkeys(api.RANKING_MODES + api.NOVEL_RANKING_MODES)), default="day"),
+        "mode": Arg("ranking to archive", choices=tuple(dict.fromkeys(api.RANKING_MODES + api.NOVEL_RANKING_MODES)),
+                    default="day"),
         "date": Arg(
             "YYYY-MM-DD or START..END (default: yesterday in Japan)",
             parse=parse_dates,
@@ -40,7 +41,8 @@ class RankingSpider(PixivSpider):
         modes = MODES[args["type"]]
         if args["mode"] not in modes:
             raise ArgumentError(
-                f"spider {cls.name}: bad mode={args['mode']!r} for type={args['type']}; expected one of: {', '.join(modes)}"
+                f"spider {cls.name}: bad mode={args['mode']!r} for type={args['type']}; "
+                f"expected one of: {', '.join(modes)}"
             )
         return args
 
@@ -56,7 +58,7 @@ class RankingSpider(PixivSpider):
         incremental=True,
         why="a ranking of a past date never changes: a re-run finds its first page as the last run left it",
     )
-    async def parse_ranking(self, response: Response, date: dt.date, first_rank: int) -> AsyncIterator[Any]:
+    async def parse_ranking(self, response: TextResponse, date: dt.date, first_rank: int) -> AsyncIterator[Any]:
         kind = self.args["type"]
         data = response.json()
         ranked, count = self.positioned(response, data, f"{kind}s", kind, first_rank)

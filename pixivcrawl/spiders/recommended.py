@@ -11,7 +11,7 @@ from pixivcrawl.spiders.user_lists import UserListSpider
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class RecommendedSpider(UserListSpider):
@@ -43,7 +43,7 @@ class RecommendedSpider(UserListSpider):
 
     @listing(incremental=True, why="not in time order, but a page of only archived works means Pixiv "
              "recommends what the archive has")
-    async def parse_recommended(self, response: Response, kind: str) -> AsyncIterator[Any]:
+    async def parse_recommended(self, response: TextResponse, kind: str) -> AsyncIterator[Any]:
         data = response.json()
         works = self.listed(response, data, f"{kind}s", kind)
         # The first page also carries a few ranking works: whole objects, archived like the rest.

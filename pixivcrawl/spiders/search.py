@@ -14,7 +14,7 @@ from pixivcrawl.spiders.base import JST, Arg, PixivSpider, listing, parse_date
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 DAY = dt.timedelta(days=1)
 Window = tuple[dt.date | None, dt.date | None]
@@ -81,7 +81,7 @@ class SearchSpider(PixivSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Ids served so far: narrowed windows overlap, and each work is archived once.
-        self.seen: set[int] = set()
+        self.seen: set[Any] = set()  # ids as listed (hostile JSON may list a None)
 
     def search_url(self, window: Window) -> str:
         a = self.args
@@ -99,7 +99,7 @@ class SearchSpider(PixivSpider):
         yield request.replace(url=self.search_url(window))
 
     @listing(incremental=True, why="results newest first (sort=date_desc, the default)")
-    async def parse_search(self, response: Response, window: Window) -> AsyncIterator[Any]:
+    async def parse_search(self, response: TextResponse, window: Window) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]
         if kind == "user":
@@ -141,7 +141,7 @@ class SearchSpider(PixivSpider):
         return self.search_url(new), new
 
     def parse_users(
-        self, response: Response, data: dict[str, Any], window: Window
+        self, response: TextResponse, data: dict[str, Any], window: Window
     ) -> Iterator[ApiObject | scrapy.Request]:
         for preview in self.listed(response, data, "user_previews", "user"):
             user_id = (preview.get("user") or {}).get("id")

@@ -11,7 +11,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, listing, parse
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class SeriesSpider(PixivSpider):
@@ -19,7 +19,8 @@ class SeriesSpider(PixivSpider):
 
     name = "series"
     arguments = {
-        "series_id": Arg("series ids, comma-separated", parse=parse_ids, expects="series ids like 123,456", required=True),
+        "series_id": Arg("series ids, comma-separated", parse=parse_ids, expects="series ids like 123,456",
+                         required=True),
         "type": Arg("kind of series", choices=api.SERIES_TYPES, expects="illust or novel", required=True),
     }
 
@@ -38,7 +39,7 @@ class SeriesSpider(PixivSpider):
 
     @listing(incremental=True, why="an illust series lists its works newest first: a new work is on page 1")
     async def parse_illust_series(
-        self, response: Response, series_id: int, seen: int, work_count: int | None
+        self, response: TextResponse, series_id: int, seen: int, work_count: int | None
     ) -> AsyncIterator[Any]:
         if is_deleted(response):
             self.logger.warning("illust series %s: not found", series_id)
@@ -69,7 +70,9 @@ class SeriesSpider(PixivSpider):
             self.logger.warning("illust series %s: no series_work_count, positions not recorded", series_id)
 
     @listing(incremental=False, why="a novel series lists its works oldest first: a new part is on the last page")
-    def parse_novel_series(self, response: Response, series_id: int, seen: int) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_novel_series(
+        self, response: TextResponse, series_id: int, seen: int
+    ) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             self.logger.warning("novel series %s: not found", series_id)
             return

@@ -13,7 +13,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 WORK_TYPES = ("illust", "manga", "novel")
 # /v1/user/detail profile counters, per work type: a zero spares the listing request.
@@ -78,7 +78,7 @@ class UserSpider(UserWorksSpider):
             pages += min(count, self.max_pages) if self.max_pages is not None else count
         return pages
 
-    def parse_user(self, response: Response, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_user(self, response: TextResponse, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             self.logger.warning("user %s: gone (%s)", user_id,
                                 printable((api.error_of(response.body) or {}).get("user_message")))

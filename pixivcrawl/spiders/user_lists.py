@@ -11,7 +11,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, listing, parse_bool, parse
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class UserListSpider(PixivSpider):
@@ -26,7 +26,9 @@ class UserListSpider(PixivSpider):
         return self.api_request(endpoint, params, self.parse_list, owner=owner, relation=relation, first=1)
 
     @listing(incremental=False, why="user lists are not in time order, and the archive answers for works only")
-    def parse_list(self, response: Response, owner: int, relation: str, first: int) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_list(
+        self, response: TextResponse, owner: int, relation: str, first: int
+    ) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
         previews, count = self.positioned(response, data, "user_previews", "user", first)
         for position, preview in previews:
