@@ -17,8 +17,9 @@ from scrapy import signals
 from twisted.internet import task, threads
 
 from pixivcrawl.db.archive import CONTENTS_KEY, set_archive_meta
-from pixivcrawl.db.engine import create_engine, mask_url, upgrade
+from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
 from pixivcrawl.db.schema import TABLES
+from pixivcrawl.pipelines.store import RUN_ID_STAT
 from pixivcrawl.workers.keys import crawl_id_of
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ SECRET_NAME = re.compile(r"token|secret|password|passwd|auth|cookie|session|api_
 INTERRUPTED_REASONS = frozenset({"shutdown", "cancelled", "closespider_timeout", "closespider_itemcount",
                                  "closespider_pagecount", "closespider_timeout_no_item"})
 DB_ROWS_PREFIX = "pixivcrawl/db/rows_upserted/"
+EVENTS_PREFIX = "pixivcrawl/events/"
 # Attributes Scrapy's Spider sets itself; everything else public came from -a arguments.
 SPIDER_OWN_ATTRIBUTES = frozenset({"name", "start_urls", "allowed_domains", "custom_settings", "crawler", "settings"})
 
@@ -133,6 +135,16 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "files_uptodate": stats.get("file_status_count/uptodate", 0),
         "errors": stats.get("log_count/ERROR", 0),
         "rows_upserted": {k.removeprefix(DB_ROWS_PREFIX): v for k, v in sorted(stats.items()) if k.startswith(DB_ROWS_PREFIX)},
+        # What this run added or saw change (the store counts them as it writes).
+        "new": {
+            "works": stats.get("pixivcrawl/works/new", 0),
+            "users": stats.get("pixivcrawl/users/new", 0),
+            "files": stats.get("file_status_count/downloaded", 0),
+            "bytes": stats.get("pixivcrawl/files/bytes", 0),
+        },
+        "changed_works": stats.get("pixivcrawl/works/changed", 0),
+        "events": {k.removeprefix(EVENTS_PREFIX): v for k, v in sorted(stats.items()) if k.startswith(EVENTS_PREFIX) and v},
+        "rejected_items": stats.get("pixivcrawl/rejected_items", 0),
     }
 
 
@@ -151,10 +163,11 @@ class CrawlRunRecorder:
     #: Heartbeats a run may miss before another crawl calls it lost.
     MISSED_HEARTBEATS = 5
 
-    def __init__(self, crawler: Crawler, url: str, heartbeat_interval: float) -> None:
+    def __init__(self, crawler: Crawler, url: str, heartbeat_interval: float, job: str | None = None) -> None:
         self.crawler = crawler
         self.url = url
         self.heartbeat_interval = heartbeat_interval
+        self.job = job
         self.engine: Engine | None = None
         self.run_id: int | None = None
         self.heartbeat: task.LoopingCall | None = None
@@ -165,6 +178,7 @@ class CrawlRunRecorder:
             crawler,
             crawler.settings["PIXIV_DATABASE_URL"],
             crawler.settings.getfloat("PIXIV_RUN_HEARTBEAT_INTERVAL"),
+            crawler.settings.get("PIXIV_RUN_JOB") or None,
         )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -177,7 +191,7 @@ class CrawlRunRecorder:
         try:
             self.engine = create_engine(self.url)
             upgrade(self.engine)
-            with self.engine.begin() as connection:
+            with begin_write(self.engine) as connection:
                 # What this archive holds: real crawls refuse a sandbox archive, and the other way round.
                 contents = "sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv"
                 set_archive_meta(connection, CONTENTS_KEY, contents, replace=False)
@@ -193,6 +207,7 @@ class CrawlRunRecorder:
                         host=host,
                         pid=os.getpid(),
                         heartbeat_at=now,
+                        job=self.job,
                         crawl_id=crawl_id_of(spider, self.crawler.settings),
                     )
                     .returning(table.c.id)
@@ -201,6 +216,8 @@ class CrawlRunRecorder:
             logger.warning("Crawl run not recorded: database %s: %s", mask_url(self.url), type(exc).__name__)
             self._dispose()
             return
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
         if lost:
             runs = f"runs {', '.join(map(str, lost))} were" if len(lost) > 1 else f"run {lost[0]} was"
             logger.warning("Crawl %s left running by a process that is gone: marked lost", runs)

@@ -24,11 +24,21 @@ def reset_if_killed(jobdir: Path) -> bool:
     marker = jobdir / RUNNING_MARKER
     killed = marker.exists()
     if killed:
-        (jobdir / "requests.seen").unlink(missing_ok=True)
-        shutil.rmtree(jobdir / "requests.queue", ignore_errors=True)
+        clear_requests(jobdir)
     jobdir.mkdir(parents=True, exist_ok=True)
     marker.touch()
     return killed
+
+
+def clear_requests(jobdir: Path) -> None:
+    """Drop JOBDIR's request state (seen list and queue), after a kill or a finished crawl.
+
+    JOBDIR resumes interrupted crawls only: left in place, a finished crawl's
+    seen-requests list would make the next run with the same JOBDIR drop its
+    start requests and archive nothing.
+    """
+    (jobdir / "requests.seen").unlink(missing_ok=True)
+    shutil.rmtree(jobdir / "requests.queue", ignore_errors=True)
 
 
 class JobdirDupeFilter(RFPDupeFilter):
@@ -41,7 +51,9 @@ class JobdirDupeFilter(RFPDupeFilter):
     tells the next run; that run then drops the JOBDIR's requests and starts
     over. Writes are upserts and downloaded files are skipped, so starting over
     costs API requests, not data. A crawl stopped by one SIGTERM or Ctrl-C
-    closes cleanly and resumes where it stopped. Settings: JOBDIR.
+    closes cleanly and resumes where it stopped; a crawl that finished clears
+    its request state, so the next run with the same JOBDIR starts afresh.
+    Settings: JOBDIR.
     """
 
     jobdir: Path | None = None
@@ -64,4 +76,6 @@ class JobdirDupeFilter(RFPDupeFilter):
         super().close(reason)
         # The scheduler closes its dupefilter last, after saving the queue.
         if self.jobdir is not None:
+            if reason == "finished":
+                clear_requests(self.jobdir)
             (self.jobdir / RUNNING_MARKER).unlink(missing_ok=True)

@@ -188,6 +188,8 @@ PIXIV_DB_RETRY_BACKOFF_MAX = 15.0
 # How often a running crawl renews its crawl_runs heartbeat (seconds); a run
 # silent for five intervals, or whose process on this host is gone, is `lost`.
 PIXIV_RUN_HEARTBEAT_INTERVAL = 60.0
+# The archive plan job a crawl runs for (`scrapy archive` sets it); recorded in crawl_runs.job.
+PIXIV_RUN_JOB = None
 
 # --- pixivcrawl: files -------------------------------------------------------
 PIXIV_DOWNLOAD_FILES = True

@@ -121,6 +121,14 @@ async def crawl(spider: type | str, sandbox: RunningSandbox, archive: Archive, *
     return crawler
 
 
+def cli_settings(sandbox: RunningSandbox, archive: Archive, **overrides: Any) -> list[str]:
+    """``-s`` options pointing a ``scrapy crawl`` at ``sandbox`` and ``archive`` (the token comes from the environment)."""
+    values = {**sandbox.settings, **archive.settings, "PIXIV_TOKEN_FILE": str(archive.root / "no-token.json"), **overrides}
+    del values["PIXIV_REFRESH_TOKEN"]
+    return [arg for name, value in values.items()
+            for arg in ("-s", f"{name}={','.join(value) if isinstance(value, list) else value}")]
+
+
 def scrapy_command(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``scrapy <args>`` as a user would, from ``cwd``, with the project's settings."""
     # The developer's own token must not leak into a test run.
@@ -158,13 +166,13 @@ UNSTABLE_COLUMNS = {"zip_sha256"}
 
 
 def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows, sorted, without the run's own bookkeeping (crawl_runs, *_at times)."""
+    """Every table's rows, sorted, without the runs' own bookkeeping (crawl_runs, work_events, *_at times)."""
     with sqlite3.connect(db_path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         out = {}
         for table in tables:
             # FTS shadow tables depend on insertion order, not on content.
-            if table in {"crawl_runs", "alembic_version"} or table.startswith("sqlite_") or "_fts" in table:
+            if table in {"crawl_runs", "work_events", "alembic_version"} or table.startswith("sqlite_") or "_fts" in table:
                 continue
             columns = [r[1] for r in db.execute(f"PRAGMA table_info('{table}')")
                        if not r[1].endswith("_at") and r[1] not in UNSTABLE_COLUMNS]

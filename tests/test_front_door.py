@@ -49,7 +49,7 @@ def test_demo_writes_its_own_archive_and_ends_with_a_summary_at_info_and_warning
     assert [level for level, _ in summary] == ["INFO"] * len(summary)
     text = [message for _, message in summary]
     assert re.fullmatch(r"Crawl finished in \d+ s; exit status 0", text[0])
-    assert "Works: 10 illusts" in text
+    assert "Works: 10 illusts (10 new, 0 changed)" in text  # new/changed: the store's counts (issue 14)
     assert any(re.fullmatch(r"Files: \d+ downloaded \(\d+\.\d KB\)", m) for m in text), text
     assert "Problems: 0 errors" in text
     # Scrapy's start-up boilerplate and stats dump are not at INFO.
@@ -60,7 +60,7 @@ def test_demo_writes_its_own_archive_and_ends_with_a_summary_at_info_and_warning
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     summary = logged(quiet.stderr, "pixivcrawl.summary")
     assert summary[0][0] == "WARNING"
-    assert [m for _, m in summary][1:4] == ["Works: 10 illusts", "Users: 10 stored",
+    assert [m for _, m in summary][1:4] == ["Works: 10 illusts (0 new, 0 changed)", "Users: 10 stored (0 new)",
                                            summary[3][1]]
     assert re.fullmatch(r"Files: 0 downloaded \(0 B\), \d+ already archived", summary[3][1])
 

@@ -89,13 +89,14 @@ def test_a_jobdir_left_by_a_killed_crawl_is_reset_and_a_clean_one_is_kept(tmp_pa
 
 
 @deferred_f_from_coro_f
-async def test_a_crawl_with_jobdir_removes_its_marker_when_it_closes(sandbox: RunningSandbox, tmp_path) -> None:
+async def test_a_finished_crawl_leaves_no_marker_and_no_request_state(sandbox: RunningSandbox, tmp_path) -> None:
     archive = Archive(tmp_path / "archive")
     jobdir = tmp_path / "job"
     crawler = await crawl(RankingSpider, sandbox, archive, settings={"JOBDIR": str(jobdir),
                               "PIXIV_DOWNLOAD_FILES": False}, date=DATE, pages="1")
     assert crawler.stats.get_value("finish_reason") == "finished"
-    assert (jobdir / "requests.seen").exists()
+    # A finished crawl's seen list would drop the next run's start requests (the JOBDIR trap).
+    assert jobdir.is_dir() and not (jobdir / "requests.seen").exists() and not (jobdir / "requests.queue").exists()
     assert not (jobdir / RUNNING_MARKER).exists()
     assert crawler.stats.get_value("pixivcrawl/jobdir/restarted") is None
 

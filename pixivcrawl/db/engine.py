@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +35,11 @@ def mask_url(url: str | sa.URL) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # First: switching a fresh file to WAL takes a lock another crawl may hold.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -53,6 +57,46 @@ def create_engine(url: str | sa.URL, **kwargs: Any) -> Engine:
         # An unroutable host would otherwise hang the crawl's start for minutes.
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
     return sa.create_engine(url, **kwargs)
+
+
+def sqlite_file(url: str | sa.URL) -> Path | None:
+    """The database file of a SQLite URL (None for other databases and in-memory ones)."""
+    url = sa.make_url(url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    return Path(url.database).expanduser()
+
+
+@contextlib.contextmanager
+def migration_lock(url: str | sa.URL) -> Iterator[None]:
+    """Hold ``<database>.lock`` beside a SQLite file: crawls started together migrate one at a time.
+
+    PostgreSQL takes an advisory lock inside the migration's transaction instead.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """``engine.begin()`` for a transaction that reads then writes.
+
+    On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``): a deferred
+    transaction that read before another crawl committed would fail with
+    "database is locked" instead of waiting its turn (busy timeout).
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -82,7 +126,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Migrate the database to ``revision``; returns (before, after)."""
-    with engine.begin() as connection:
+    with migration_lock(engine.url), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         before = MigrationContext.configure(connection).get_current_revision()

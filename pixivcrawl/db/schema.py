@@ -416,6 +416,31 @@ class CrawlRun(Base):
     heartbeat_at: Mapped[dt.datetime | None]
     # The crawl a worker's run belongs to (PIXIV_REDIS_URL): every worker of one crawl shares it.
     crawl_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # The archive plan job (`scrapy archive`) this crawl ran for, if any.
+    job: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+
+
+WORK_EVENTS = "event IN ('new', 'hidden', 'deleted', 'restored', 'reuploaded', 'retitled', 'retagged')"
+
+
+class WorkEvent(Base):
+    """What a crawl found changed about a work: new to the archive, hidden, deleted, back, re-uploaded, retitled, retagged."""
+
+    __tablename__ = "work_events"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),
+        sa.CheckConstraint(WORK_EVENTS, name="event"),
+        sa.Index("ix_work_events_kind_work_id", "kind", "work_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    work_id: Mapped[int] = mapped_column(BigId)
+    event: Mapped[str] = mapped_column(sa.String(16), index=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    # Before and after, for the events that have them: {"old": ..., "new": ...}.
+    detail: Mapped[dict[str, Any] | None]
 
 
 class Reject(Base):

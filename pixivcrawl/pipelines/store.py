@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from pixivcrawl.db.engine import create_engine, mask_url, upgrade
+from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
+from pixivcrawl.db.events import Changes, find_changes
 from pixivcrawl.db.rows import Rows, builder_for, merge_rows, rows_for
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.db.upsert import Writer
@@ -48,6 +49,8 @@ def machine_fault(exc: BaseException) -> bool:
 
 class DatabaseFailed(Exception):
     """Writes kept failing for a reason of the machine; the crawl must stop."""
+#: Set by the crawl_runs recorder: the run the batches' work_events belong to.
+RUN_ID_STAT = "pixivcrawl/run/id"
 
 
 def describe_error(exc: BaseException, url: str | sa.URL) -> str:
@@ -202,7 +205,9 @@ class StorePipeline:
 
     async def _write(self, batch: Batch, rejects: list[Reject]) -> None:
         try:
-            written, refused = await self._run(self._write_sync, batch, rejects)
+            written, refused, changes = await self._run(
+                self._write_sync, batch, rejects, self.stats.get_value(RUN_ID_STAT)
+            )
         except DatabaseFailed as exc:
             await self._fail(str(exc), len(batch))
             return
@@ -215,6 +220,7 @@ class StorePipeline:
         self.stats.inc_value(f"{STATS_PREFIX}/items_stored", len(batch) - len(refused))
         for table, count in written.items():
             self.stats.inc_value(f"{STATS_PREFIX}/rows_upserted/{table}", count)
+        self._count_changes(changes)
         for reject in refused:
             self.stats.inc_value(REJECTED)
             self.stats.inc_value(f"{REJECTED}/store")
@@ -233,12 +239,12 @@ class StorePipeline:
         if self.crawler is not None and self.crawler.engine is not None:
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=DATABASE_FAILED))
 
-    def _write_sync(self, batch: Batch, rejects: list[Reject]) -> tuple[dict[str, int], list[Reject]]:
+    def _write_sync(self, batch: Batch, rejects: list[Reject], run_id: int | None) -> tuple[dict[str, int], list[Reject], Changes]:
         """Write a batch, waiting out an outage; DatabaseFailed once the retries are spent."""
         attempt = 0
         while True:
             try:
-                return self._write_once(batch, rejects)
+                return self._write_once(batch, rejects, run_id)
             except Exception as exc:
                 if not machine_fault(exc):
                     raise
@@ -255,37 +261,53 @@ class StorePipeline:
                                mask_url(self.url), cause, delay, attempt, self.retry_times)
                 time.sleep(delay)
 
-    def _write_once(self, batch: Batch, rejects: list[Reject]) -> tuple[dict[str, int], list[Reject]]:
+    def _write_once(self, batch: Batch, rejects: list[Reject], run_id: int | None) -> tuple[dict[str, int], list[Reject], Changes]:
         assert self.engine is not None
         refused: list[Reject] = []
         try:
-            written = self._write_items(batch)
+            written, changes = self._write_items(batch, run_id)
         except Exception as exc:
             if machine_fault(exc):
                 raise
             # One item's bad value must not cost the others: write them one by one.
-            written = {}
+            written, changes = {}, Changes()
             for item, seen_at in batch:
                 try:
-                    for table, count in self._write_items([(item, seen_at)]).items():
+                    item_written, item_changes = self._write_items([(item, seen_at)], run_id)
+                    for table, count in item_written.items():
                         written[table] = written.get(table, 0) + count
+                    changes.events.extend(item_changes.events)
+                    changes.new_users += item_changes.new_users
                 except Exception as item_exc:
                     if machine_fault(item_exc):
                         raise
                     refused.append(self._reject(item, item_exc))
         if rejects or refused:
-            with self.engine.begin() as connection:
+            with begin_write(self.engine) as connection:
                 connection.execute(TABLES["rejects"].insert(), [r.row() for r in (*rejects, *refused)])
             written["rejects"] = len(rejects) + len(refused)
-        return written, refused
+        return written, refused, changes
 
-    def _write_items(self, batch: Batch) -> dict[str, int]:
+    def _write_items(self, batch: Batch, run_id: int | None) -> tuple[dict[str, int], Changes]:
         rows: Rows = {}
         for item, seen_at in batch:
             merge_rows(rows, rows_for(item, seen_at))
         assert self.engine is not None
-        with self.engine.begin() as connection:
-            return self.writer.write(connection, rows)
+        with begin_write(self.engine) as connection:
+            changes = find_changes(connection, rows, dt.datetime.now(dt.UTC))
+            written = self.writer.write(connection, rows)
+            if changes.events:
+                connection.execute(TABLES["work_events"].insert(), [{**e, "run_id": run_id} for e in changes.events])
+            return written, changes
+
+    def _count_changes(self, changes: Changes) -> None:
+        """The stats a run's report reads: new works and users, changed works, events by kind."""
+        counts = changes.count()
+        for event, count in counts.items():
+            self.stats.inc_value(f"pixivcrawl/events/{event}", count)
+        self.stats.inc_value("pixivcrawl/works/new", counts["new"])
+        self.stats.inc_value("pixivcrawl/works/changed", changes.changed_works())
+        self.stats.inc_value("pixivcrawl/users/new", changes.new_users)
 
     def _reject(self, item: Any, exc: BaseException) -> Reject:
         source = getattr(item, "_source", None)

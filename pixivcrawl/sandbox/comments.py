@@ -5,7 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .api import ApiError, int_param, json_response, next_url, offset_param, state
+from .responses import ApiError, int_param, json_response, next_url, offset_param, state
 from .world import Work
 from .world.rand import K_COMMENT, rng
 from .world.social import REPLY_BASE
@@ -27,7 +27,8 @@ def comment_json(request: web.Request, cid: int, ts: int, has_replies: bool | No
         c["has_replies"] = has_replies
     # One comment in eight is a stamp: an empty text and the stamp (pixivpy's Comment.stamp).
     stamp_id = 100 + cid % 400
-    c["stamp"] = {"stamp_id": stamp_id, "stamp_url": f"{world.static_base}/common/images/stamp/generated-stamps/{stamp_id}_s.jpg"} if cid % 8 == 5 else None
+    stamp_url = f"{world.static_base}/common/images/stamp/generated-stamps/{stamp_id}_s.jpg"
+    c["stamp"] = {"stamp_id": stamp_id, "stamp_url": stamp_url} if cid % 8 == 5 else None
     if c["stamp"]:
         c["comment"] = ""
     return c

@@ -24,6 +24,8 @@ class SandboxConfig:
     num_illusts: int = _knob(1_000_000, "illusts in the world (ids 120000000..)")
     num_novels: int = _knob(200_000, "novels in the world (ids 20000000..)")
     epoch: str = _knob("2026-11-01T00:00:00+09:00", "world 'now' (ISO 8601); newest work is just before it")
+    unpublished: int = _knob(0, "hold back the works of the last N seconds before the epoch from user works, feeds "
+                                "and new works until the clock (POST /__clock) passes them: new works every night")
     token_lifetime: int = _knob(3600, "access token lifetime, seconds (expires_in)")
     code_lifetime: int = _knob(30, "PKCE authorization code lifetime, seconds")
     refresh_token: str = _knob("sandbox-refresh-token", "refresh token the OAuth server accepts")

@@ -5,8 +5,9 @@ import asyncio
 
 from aiohttp import web
 
-from .api import STATE, State, send_truncated
 from .images import ALLOWED_REFERERS, CONTENT_TYPES, ImageMaker, resolve
+from .responses import send_truncated
+from .state import STATE, State
 
 MAKER = web.AppKey("image_maker", ImageMaker)
 

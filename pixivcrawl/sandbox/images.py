@@ -95,7 +95,7 @@ def resolve(world: World, path: str) -> tuple[str, tuple, str] | None:  # type: 
     if m:
         ts, wid = m.group(1), int(m.group(2))
         w = world.illust_by_id(wid)
-        if w is None or w.deleted or w.hidden or world.date_path(w.ts) != ts:
+        if w is None or w.deleted or w.hidden or world.date_path(w.file_ts) != ts:
             return None
         if m.re is ORIGINAL:
             kind, page, ext = m.group(3), int(m.group(4)), m.group(5)
@@ -111,7 +111,7 @@ def resolve(world: World, path: str) -> tuple[str, tuple, str] | None:  # type: 
     m = UGOIRA_ZIP.match(path)
     if m:
         w = world.illust_by_id(int(m.group(2)))
-        ok = w is not None and w.type == "ugoira" and not (w.deleted or w.hidden) and world.date_path(w.ts) == m.group(1)
+        ok = w is not None and w.type == "ugoira" and not (w.deleted or w.hidden) and world.date_path(w.file_ts) == m.group(1)
         return ("zip", (w.id, m.group(3) == "1920x1080"), "zip") if ok and w else None
     m = AVATAR.match(path) or BACKGROUND.match(path)
     if m:

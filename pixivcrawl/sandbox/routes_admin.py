@@ -1,11 +1,11 @@
-"""Admin routes (no auth, not counted): /__stats, /__stats/reset, /__clock."""
+"""Admin routes (no auth, not counted): /__stats, /__stats/reset, /__clock, /__works."""
 from __future__ import annotations
 
 import math
 
 from aiohttp import web
 
-from .api import json_response, state
+from .responses import json_response, state
 
 #: The most POST /__clock may move the world clock at once, either way (about 100 years).
 MAX_CLOCK_STEP = 100 * 365 * 86400
@@ -33,7 +33,8 @@ async def clock(request: web.Request) -> web.Response:
             return bad_request(f"advance={raw!r}: expected seconds, a number between "
                                f"-{MAX_CLOCK_STEP} and {MAX_CLOCK_STEP}")
         if not -world.epoch <= world.clock_advance + int(step) <= MAX_CLOCK_STEP:
-            return bad_request(f"advance={raw!r} would move the clock out of range; POST /__clock?advance=-N to go back")
+            return bad_request(f"advance={raw!r} would move the clock out of range; "
+                               "POST /__clock?advance=-N to go back")
         world.clock_advance += int(step)
     return json_response({"now": world.iso(world.now()), "advance": world.clock_advance})
 
@@ -43,7 +44,19 @@ def bad_request(message: str) -> web.Response:
     return json_response({"error": message}, 400)
 
 
+async def change_work(request: web.Request) -> web.Response:
+    """POST /__works/{illust|novel}/{id}?status=hidden|deleted|available&reupload=1: the work changes from now on."""
+    world = state(request).world
+    try:
+        w = world.change_work(request.match_info["kind"] == "novel", int(request.match_info["work_id"]),
+                              request.query.get("status"), request.query.get("reupload") == "1")
+    except ValueError as exc:
+        return bad_request(str(exc))
+    return json_response({"id": w.id, "deleted": w.deleted, "hidden": w.hidden, "upload_ts": w.upload_ts})
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/__stats", get_stats)
     router.add_post("/__stats/reset", reset_stats)
     router.add_route("*", "/__clock", clock)
+    router.add_post(r"/__works/{kind:illust|novel}/{work_id:\d+}", change_work)

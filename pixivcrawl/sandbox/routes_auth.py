@@ -7,15 +7,16 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from .api import json_response, state
 from .oauth import REDIRECT_URI
+from .responses import json_response, state
 
 
 def token_user(request: web.Request, user_id: int) -> dict[str, Any]:
     world = state(request).world
     name, account = world.user_name(user_id)
     avatar = world.avatar_url(user_id)
-    return {"profile_image_urls": {"px_16x16": avatar.replace("_170.", "_16."), "px_50x50": avatar.replace("_170.", "_50."),
+    return {"profile_image_urls": {"px_16x16": avatar.replace("_170.", "_16."),
+                                   "px_50x50": avatar.replace("_170.", "_50."),
                                    "px_170x170": avatar},
             "id": str(user_id), "name": name, "account": account, "mail_address": f"{account}@example.com",
             "is_premium": False, "x_restrict": 2, "is_mail_authorized": True, "require_policy_agreement": False}

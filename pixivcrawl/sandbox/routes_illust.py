@@ -6,12 +6,27 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .api import (get_work, Raw, compact, encode, ApiError, dead_endpoint, illust_json, int_param, json_response, lang, next_url, offset_page,
-                  offset_param, state, take, viewer)
 from .comments import comments_page, replies_page
+from .encoding import Raw, compact, encode
 from .images import ugoira_delays, ugoira_frame_count
+from .responses import (
+    ApiError,
+    dead_endpoint,
+    get_work,
+    illust_json,
+    int_param,
+    json_response,
+    lang,
+    next_url,
+    offset_page,
+    offset_param,
+    state,
+    take,
+    viewer,
+)
 from .search import search_response
 from .world import RANKING_MODES, Work
+
 
 def get_illust(request: web.Request, param: str = "illust_id") -> Work:
     return get_work(request, "illust", param)
@@ -128,7 +143,8 @@ async def follow(request: web.Request) -> web.Response:
     restrict = request.query.get("restrict", "public")
     if restrict not in ("public", "private", "all"):
         raise ApiError(400, "", compact({"restrict": ["restrict is invalid"]}))
-    return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=False), "illusts", lambda w: illust_json(request, w))
+    return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=False), "illusts",
+                       lambda w: illust_json(request, w))
 
 
 def series_detail(request: web.Request, sid_: int) -> tuple[dict[str, object], list[int]]:

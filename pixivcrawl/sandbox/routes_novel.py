@@ -6,12 +6,27 @@ import json
 
 from aiohttp import web
 
-from .api import (get_work, compact, ApiError, dead_endpoint, int_param, json_response, lang, next_url, novel_json, offset_page,
-                  offset_param, state, take, viewer)
 from .comments import comments_page, replies_page
+from .encoding import compact
+from .responses import (
+    ApiError,
+    dead_endpoint,
+    get_work,
+    int_param,
+    json_response,
+    lang,
+    next_url,
+    novel_json,
+    offset_page,
+    offset_param,
+    state,
+    take,
+    viewer,
+)
 from .routes_illust import parse_date, trend_tags
 from .search import search_response
 from .world import NOVEL_RANKING_MODES, Work
+
 
 def get_novel(request: web.Request, param: str = "novel_id") -> Work:
     return get_work(request, "novel", param)
@@ -100,7 +115,8 @@ async def follow(request: web.Request) -> web.Response:
     restrict = request.query.get("restrict", "public")
     if restrict not in ("public", "private", "all"):
         raise ApiError(400, "", compact({"restrict": ["restrict is invalid"]}))
-    return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=True), "novels", lambda w: novel_json(request, w))
+    return offset_page(request, lambda: world.iter_follow_feed(viewer(request), restrict, novel=True), "novels",
+                       lambda w: novel_json(request, w))
 
 
 async def recommended(request: web.Request) -> web.Response:

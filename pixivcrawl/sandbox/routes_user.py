@@ -1,13 +1,22 @@
 """User routes: detail, works, bookmarks (max_bookmark_id cursor), bookmark tags, follows, recommendations."""
 from __future__ import annotations
 
-
 from aiohttp import web
 
-from .api import (compact, ApiError, illust_json, int_param, json_response, next_url, novel_json, offset_page, state,
-                  user_preview, viewer)
+from .encoding import compact
+from .responses import (
+    ApiError,
+    illust_json,
+    int_param,
+    json_response,
+    next_url,
+    novel_json,
+    offset_page,
+    state,
+    user_preview,
+    viewer,
+)
 from .search import search_user
-
 
 USER_GONE = "User has left pixiv or the user ID does not exist."
 
@@ -37,7 +46,8 @@ async def illusts(request: web.Request) -> web.Response:
     if typ not in ("illust", "manga"):
         raise ApiError(400, "", compact({"type": ["type is invalid"]}))
     extra = {"user": world.user_obj(user_id, viewer(request))}
-    return offset_page(request, lambda: world.iter_user_works(user_id, typ), "illusts", lambda w: illust_json(request, w),
+    return offset_page(request, lambda: world.iter_user_works(user_id, typ), "illusts",
+                       lambda w: illust_json(request, w),
                        extra=extra)
 
 
@@ -45,7 +55,8 @@ async def novels(request: web.Request) -> web.Response:
     world = state(request).world
     user_id = get_user(request)
     extra = {"user": world.user_obj(user_id, viewer(request))}
-    return offset_page(request, lambda: world.iter_user_works(user_id, "novel"), "novels", lambda w: novel_json(request, w),
+    return offset_page(request, lambda: world.iter_user_works(user_id, "novel"), "novels",
+                       lambda w: novel_json(request, w),
                        extra=extra)
 
 

@@ -5,7 +5,8 @@ from datetime import date
 
 from aiohttp import web
 
-from .api import compact, ApiError, illust_json, novel_json, offset_page, state, user_preview
+from .encoding import compact
+from .responses import ApiError, illust_json, novel_json, offset_page, state, user_preview
 from .world.listings import DURATIONS, SEARCH_TARGETS, SORTS
 
 SEARCH_SPAN_LIMIT = 31536000

@@ -7,10 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .api import State, make_api_app
+from .app import make_api_app
 from .config import SandboxConfig
 from .image_host import make_image_app
 from .oauth import s256
+from .state import State
 from .tls import Certificates, make_certificates
 from .world import World
 

@@ -13,7 +13,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from pixivcrawl.browse.cookbook import readme_section, recipes
 from pixivcrawl.db.engine import create_engine
 from pixivcrawl.db.upsert import Writer
-from pixivcrawl.models import RankingEntry
+from pixivcrawl.models import Bookmark, RankingEntry
 from tests.db.factories import age, deleted_illust, hidden_illust, illust, query, store, user_detail, with_files
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -41,6 +41,8 @@ EXPECTED: dict[str, list[tuple[Any, ...]]] = {
     "Full-text search over titles, captions and tags": [(1,), (2,), (3,), (6,)],
     "Full-text search in novel texts": [(10, "灯台守")],
     "Artists per region (from the profile JSON)": [("France", 1), ("Japan", 1)],
+    "What did last night add": [("nightly", "ranking", "illust", 6, "work 6")],
+    "Which of my bookmarks were deleted this month": [("illust", 5, "work 5")],
     "Recent crawls and what they stored": [(2, "ranking", "finished", "finished", 5), (1, "ranking", "finished", "finished", 5)],
 }
 
@@ -101,6 +103,8 @@ async def build_archive(url: str) -> None:
         illust(5, user=BOB, created="2025-02-03T20:00:00+09:00", tags=[("空", "sky")]),
         *[RankingEntry(mode="day", date=dt.date(2025, 2, d), rank=r, illust_id=i)
           for d, r, i in ((1, 5, 3), (1, 1, 2), (2, 2, 3), (3, 1, 3))],
+        Bookmark(user_id=100, work_kind="illust", work_id=5, restrict="public"),
+        Bookmark(user_id=100, work_kind="illust", work_id=2, restrict="public"),
     ], record_run="ranking")
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -114,7 +118,7 @@ async def build_archive(url: str) -> None:
         hidden_illust(4, user_id=100),
         deleted_illust(5),
         illust(6, user=BOB, created=today, bookmarks=1, tags=[("空", "sky"), ("海", "sea")]),
-    ], record_run="ranking")
+    ], record_run="ranking", PIXIV_RUN_JOB="nightly")
 
 
 def test_readme_cookbook_is_the_package_cookbook() -> None:

@@ -153,7 +153,7 @@ async def test_upgrade_from_revision_2_keeps_the_search_index_and_batches_its_up
     assert query(sqlite_url, "SELECT count(*) FROM sqlite_master WHERE name = 'search_dirty'") == [(0,)]
 
 
-def test_revision_0008_keeps_every_ranking_as_an_illust_ranking_and_back(db_url: str) -> None:
+def test_revision_0005_keeps_every_ranking_as_an_illust_ranking_and_back(db_url: str) -> None:
     engine = create_engine(db_url)
     upgrade(engine, "0003")
     with engine.begin() as connection:
@@ -161,7 +161,7 @@ def test_revision_0008_keeps_every_ranking_as_an_illust_ranking_and_back(db_url:
             "INSERT INTO rankings (mode, date, illust_id, rank, crawled_at) VALUES "
             "('day', '2025-02-04', 11, 1, '2025-02-05 00:00:00+00:00'), ('week', '2025-02-04', 12, 3, '2025-02-05 00:00:00+00:00')"
         ))
-    upgrade(engine, "0008")
+    upgrade(engine, "0005")
     engine.dispose()
     assert query(db_url, "SELECT kind, mode, work_id, rank FROM rankings ORDER BY mode") == [
         ("illust", "day", 11, 1), ("illust", "week", 12, 3)

@@ -47,7 +47,7 @@ def test_ugoira_rows_carry_frames_and_files() -> None:
 
 
 def test_every_builder_writes_known_tables_only() -> None:
-    assert set(SPECS) == set(TABLES) - {"crawl_runs", "archive_meta", "rejects"}  # run recorder's; store's own insert
+    assert set(SPECS) == set(TABLES) - {"crawl_runs", "archive_meta", "rejects", "work_events"}  # run recorder's; store's own inserts
     detail = rows_for(user_detail(5), SEEN)["users"][0]
     assert detail["detail_fetched_at"] == SEEN and detail["profile"]["region"] == "Japan"
     assert rows_for(User(id=0), SEEN) == {}

@@ -92,7 +92,7 @@ def start_worker(spider: str, args: dict[str, str], settings: dict[str, Any], lo
 
 
 def pg_snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows, sorted, without the runs' bookkeeping (crawl_runs, *_at times); ports unported."""
+    """Every table's rows, sorted, without the runs' bookkeeping (crawl_runs, work_events, *_at times); ports unported."""
     from tests.crawl import UNSTABLE_COLUMNS, _unported  # noqa: PLC0415
 
     engine = sa.create_engine(url)
@@ -102,7 +102,7 @@ def pg_snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
         out = {}
         with engine.connect() as connection:
             for name, table in metadata.tables.items():
-                if name in {"crawl_runs", "alembic_version"}:
+                if name in {"crawl_runs", "work_events", "alembic_version"}:
                     continue
                 columns = [c for c in table.columns if not c.name.endswith("_at") and c.name not in UNSTABLE_COLUMNS]
                 rows = connection.execute(sa.select(*columns)).all()

@@ -47,8 +47,9 @@ async def test_three_workers_share_one_api_pace(redis_url: str) -> None:
     await asyncio.gather(*(calls(w) for w in workers))
     sent.sort()
     gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
-    # Redis time is in ms and the event loop wakes a little early or late: a few ms of slack.
-    assert min(gaps) >= INTERVAL - 0.01, gaps
+    # Redis time is in ms, and a loaded event loop resumes one caller later than the next: the
+    # span below is the rate; each gap only has to show that no two calls went out together.
+    assert min(gaps) >= INTERVAL - 0.03, gaps
     assert sent[-1] - sent[0] >= 14 * INTERVAL - 0.02
     # Images are not paced: an image request passes at once.
     started = time.monotonic()

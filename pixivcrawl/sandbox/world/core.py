@@ -1,6 +1,7 @@
 """World core: id spaces, time axis, per-work properties derived from (seed, kind, index)."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -39,6 +40,12 @@ class Work:
     pop: int                # base bookmark count (rankings use it; stable over the clock)
     series_id: int          # 0 = none
     series_order: int
+    upload_ts: int = 0      # re-upload time (POST /__works), else 0: file URLs carry it
+
+    @property
+    def file_ts(self) -> int:
+        """The time in the work's file URLs: its creation, or its latest re-upload."""
+        return self.upload_ts or self.ts
 
 
 class WorldCore:
@@ -49,6 +56,11 @@ class WorldCore:
         self.n_illusts, self.n_novels, self.n_users = c.num_illusts, c.num_novels, c.num_users
         self.epoch = int(datetime.fromisoformat(c.epoch).timestamp())
         self.clock_advance = 0      # seconds added by POST /__clock; only counters move with it
+        # Works published in the last `unpublished` seconds before the epoch appear as the clock moves.
+        self.unpublished = c.unpublished
+        # (novel, idx) -> Work fields changed later (POST /__works): hidden, deleted, re-uploaded.
+        self.changes: dict[tuple[bool, int], dict[str, object]] = {}
+        self.change_count = 0
         self.illust_start = self.epoch - self.n_illusts * ILLUST_INTERVAL
         self.novel_start = self.epoch - self.n_novels * NOVEL_INTERVAL
         self.image_base = "https://i.pximg.net"
@@ -58,8 +70,46 @@ class WorldCore:
         self._nov_auth = self._author_table(NOVEL_RESIDUES, 2)
         self._ill_res = _inverse(self._ill_auth)
         self._nov_res = _inverse(self._nov_auth)
-        self.illust = lru_cache(maxsize=65536)(self._illust)
-        self.novel = lru_cache(maxsize=16384)(self._novel)
+        self._illust_cached = lru_cache(maxsize=65536)(self._illust)
+        self._novel_cached = lru_cache(maxsize=16384)(self._novel)
+
+    def illust(self, idx: int) -> Work:
+        w = self._illust_cached(idx)
+        return dataclasses.replace(w, **self.changes[(False, idx)]) if (False, idx) in self.changes else w  # type: ignore[arg-type]
+
+    def novel(self, idx: int) -> Work:
+        w = self._novel_cached(idx)
+        return dataclasses.replace(w, **self.changes[(True, idx)]) if (True, idx) in self.changes else w  # type: ignore[arg-type]
+
+    def placeholder(self, name: str) -> str:
+        return f"{self.static_base}/common/images/{name}"
+
+    # --- change over time -----------------------------------------------------------------
+    @property
+    def revision(self) -> tuple[int, int]:
+        """What answers depend on besides the request: the clock and the changes made so far."""
+        return self.clock_advance, self.change_count
+
+    def published(self, w: Work) -> bool:
+        """Whether the work is out yet (see the ``unpublished`` knob)."""
+        return w.ts <= self.now() - self.unpublished
+
+    def change_work(self, novel: bool, work_id: int, status: str | None = None, reupload: bool = False) -> Work:
+        """From now on the work is ``status`` (available, hidden, deleted) and/or re-uploaded (new file URLs)."""
+        idx = self.novel_idx(work_id) if novel else self.illust_idx(work_id)
+        if idx is None:
+            raise ValueError(f"no {'novel' if novel else 'illust'} {work_id}")
+        statuses: dict[str, dict[str, object]] = {
+            "available": {"deleted": False, "hidden": None}, "hidden": {"deleted": False, "hidden": "unviewable"},
+            "deleted": {"deleted": True, "hidden": None}}
+        if status is not None and status not in statuses:
+            raise ValueError(f"status must be one of {', '.join(statuses)}")
+        change = self.changes.setdefault((novel, idx), {})
+        change.update(statuses.get(status or "", {}))
+        if reupload:
+            change["upload_ts"] = self.now()
+        self.change_count += 1
+        return self.novel(idx) if novel else self.illust(idx)
 
     # --- time -----------------------------------------------------------------------------
     def now(self) -> int:

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import islice
-from typing import Callable, Iterable, Iterator
 
-from .core import ILLUST_RESIDUES, NOVEL_RESIDUES, WorldCore, Work
+from .core import ILLUST_BASE, ILLUST_RESIDUES, NOVEL_BASE, NOVEL_RESIDUES, Work, WorldCore
 from .rand import K_MISC, K_RANK, mix, sid
+from .social import Social
+from .users import Users
 from .vocab import AI_PERIOD, R18_PERIOD, R18G_PERIOD, TAGS, TITLE_A, TITLE_B
 
 # mode -> (days covered, predicate on a work). Deleted works never rank; hidden ones can.
@@ -22,7 +24,8 @@ RANKING_MODES: dict[str, tuple[int, Callable[[Work], bool]]] = {
     "day_manga": (1, _MANGA), "week_manga": (7, _MANGA), "month_manga": (30, _MANGA),
     "week_rookie_manga": (7, _MANGA), "day_r18": (1, _R18), "day_male_r18": (1, _R18),
     "day_female_r18": (1, _R18), "week_r18": (7, _R18), "week_r18g": (7, lambda w: w.x_restrict == 2),
-    "day_ai": (1, lambda w: w.ai_type == 2 and w.x_restrict == 0), "day_r18_ai": (1, lambda w: w.ai_type == 2 and w.x_restrict == 1),
+    "day_ai": (1, lambda w: w.ai_type == 2 and w.x_restrict == 0),
+    "day_r18_ai": (1, lambda w: w.ai_type == 2 and w.x_restrict == 1),
     "day_r18_manga": (1, _R18M), "week_r18_manga": (7, _R18M),
 }
 NOVEL_RANKING_MODES = ["day", "week", "day_male", "day_female", "week_rookie", "week_ai", "day_r18", "week_r18",
@@ -53,9 +56,13 @@ def merged(terms: Iterable[Term], lo: int, hi: int, reverse: bool = True) -> Ite
             yield idx
 
 
-class ListingsMixin(WorldCore):
-    def __init__(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*a, **kw)
+class Listings:
+    """Ordered work listings over the core's works, the social graph and the users' names."""
+
+    def __init__(self, core: WorldCore, social: Social, users: Users) -> None:
+        self.core = core
+        self.social = social
+        self.users = users
         self._ranking = lru_cache(maxsize=256)(self._ranking_impl)
         self._popular = lru_cache(maxsize=16)(self._popular_impl)
         self._counts = lru_cache(maxsize=4096)(self._count_impl)
@@ -65,8 +72,8 @@ class ListingsMixin(WorldCore):
         """Ground truth for /v1/search/user: ids whose name or account contains the word, newest first."""
         wl = word.lower()
         out = []
-        for u in range(self.n_users, 0, -1):
-            name, account = self.user_name(u)  # type: ignore[attr-defined]
+        for u in range(self.core.n_users, 0, -1):
+            name, account = self.users.user_name(u)  # type: ignore[attr-defined]
             if wl in name.lower() or wl in account.lower():
                 out.append(u)
         return out
@@ -75,17 +82,17 @@ class ListingsMixin(WorldCore):
     def iter_user_works(self, user_id: int, kind: str) -> Iterator[Work]:
         """kind illust|manga|novel|any; newest first; deleted works skipped."""
         if kind == "novel":
-            terms = [(NOVEL_RESIDUES, r) for r in self.novel_residues(user_id)]
-            for idx in merged(terms, 0, self.n_novels):
-                w = self.novel(idx)
-                if not w.deleted:
+            terms = [(NOVEL_RESIDUES, r) for r in self.core.novel_residues(user_id)]
+            for idx in merged(terms, 0, self.core.n_novels):
+                w = self.core.novel(idx)
+                if not w.deleted and self.core.published(w):
                     yield w
             return
-        terms = [(ILLUST_RESIDUES, r) for r in self.illust_residues(user_id)]
-        for idx in merged(terms, 0, self.n_illusts):
-            w = self.illust(idx)
+        terms = [(ILLUST_RESIDUES, r) for r in self.core.illust_residues(user_id)]
+        for idx in merged(terms, 0, self.core.n_illusts):
+            w = self.core.illust(idx)
             # Pixiv lists ugoira under type=illust
-            if not w.deleted and (kind == "any" or (w.type == "manga") == (kind == "manga")):
+            if not w.deleted and self.core.published(w) and (kind == "any" or (w.type == "manga") == (kind == "manga")):
                 yield w
 
     def user_illust_ids(self, user_id: int, type: str = "illust") -> list[int]:
@@ -114,7 +121,7 @@ class ListingsMixin(WorldCore):
 
     # --- rankings -------------------------------------------------------------------------
     def default_ranking_date(self) -> date:
-        return self.today() - timedelta(days=1)
+        return self.core.today() - timedelta(days=1)
 
     def ranking(self, mode: str, d: date | str | None = None, novel: bool = False) -> list[int]:
         """Ground truth: work ids of a ranking, rank 1 first."""
@@ -129,9 +136,9 @@ class ListingsMixin(WorldCore):
         if novel:
             pred = {"r18g": lambda w: w.x_restrict == 2, "r18": lambda w: w.x_restrict == 1}.get(
                 "r18g" if "r18g" in mode else "r18" if "r18" in mode else "", lambda w: w.x_restrict == 0)
-        idx_at, get, total = (self.novel_idx_at, self.novel, self.n_novels) if novel else \
-            (self.illust_idx_at, self.illust, self.n_illusts)
-        end_ts = min(self.day_start(d) + 86400, self.now())
+        idx_at, get, total = (self.core.novel_idx_at, self.core.novel, self.core.n_novels) if novel else \
+            (self.core.illust_idx_at, self.core.illust, self.core.n_illusts)
+        end_ts = min(self.core.day_start(d) + 86400, self.core.now())
         hi = idx_at(end_ts)
         if hi <= 0:
             return []
@@ -142,7 +149,7 @@ class ListingsMixin(WorldCore):
             period = R18_PERIOD
         elif "_ai" in mode:
             period = AI_PERIOD
-        want = self.config.ranking_size
+        want = self.core.config.ranking_size
         span = days * 86400
         ms = sid(mode) + 7 * int(novel)
         dk = d.toordinal()
@@ -156,7 +163,7 @@ class ListingsMixin(WorldCore):
             for idx in cands:
                 w = get(idx)
                 if not w.deleted and pred(w):
-                    scored.append((w.pop * (1 + mix(self.seed, K_RANK, ms, dk, idx) % 1000), w.id))
+                    scored.append((w.pop * (1 + mix(self.core.seed, K_RANK, ms, dk, idx) % 1000), w.id))
             if len(scored) >= want or lo == 0:
                 break
             span *= 2  # small worlds: widen the window until the ranking fills
@@ -186,14 +193,14 @@ class ListingsMixin(WorldCore):
 
     def search_window(self, novel: bool, start_date: str | None, end_date: str | None,
                       duration: str | None) -> tuple[int, int]:
-        idx_at = self.novel_idx_at if novel else self.illust_idx_at
-        lo_ts, hi_ts = 0, self.now() + 1
+        idx_at = self.core.novel_idx_at if novel else self.core.illust_idx_at
+        lo_ts, hi_ts = 0, self.core.now() + 1
         if duration in DURATIONS:
-            lo_ts = self.now() - DURATIONS[duration] * 86400
+            lo_ts = self.core.now() - DURATIONS[duration] * 86400
         if start_date:
-            lo_ts = max(lo_ts, self.day_start(date.fromisoformat(start_date)))
+            lo_ts = max(lo_ts, self.core.day_start(date.fromisoformat(start_date)))
         if end_date:
-            hi_ts = min(hi_ts, self.day_start(date.fromisoformat(end_date)) + 86400)
+            hi_ts = min(hi_ts, self.core.day_start(date.fromisoformat(end_date)) + 86400)
         return idx_at(lo_ts), idx_at(hi_ts)
 
     def iter_search(self, word: str, novel: bool = False, search_target: str = "partial_match_for_tags",
@@ -204,7 +211,7 @@ class ListingsMixin(WorldCore):
             return iter(())
         if sort == "popular_desc":
             key = (tuple(words), novel, search_target, start_date, end_date, duration, str(search_ai_type),
-                   self.clock_advance)
+                   self.core.clock_advance)
             return iter(self._popular(key))
         return self._iter_search(words, novel, search_target, sort == "date_asc", start_date, end_date, duration,
                                  search_ai_type)
@@ -214,7 +221,7 @@ class ListingsMixin(WorldCore):
         lo, hi = self.search_window(novel, start_date, end_date, duration)
         terms, _ = self.search_terms(words[0], target, novel)
         tests = [self.search_terms(w, target, novel)[1] for w in words]
-        get = self.novel if novel else self.illust
+        get = self.core.novel if novel else self.core.illust
         # pixivpy documents search_ai_type 0 as "filter out AI works" and 1 as "show them";
         # 2 is "AI works only" (the endpoint reference; both agree nothing else is 2).
         hide_ai, only_ai = str(ai) == "0", str(ai) == "2"
@@ -231,7 +238,7 @@ class ListingsMixin(WorldCore):
         # popular_desc ranks the newest 30000 matches only: enough to page past the 5000 cap, and a
         # sort over 100k works per query would stall the server (Pixiv's own popular sort is opaque)
         works = list(islice(self._iter_search(list(words), novel, target, False, sd, ed, dur, ai), 30_000))
-        works.sort(key=lambda w: (-self.counts(w)[0], -w.idx))
+        works.sort(key=lambda w: (-self.core.counts(w)[0], -w.idx))
         return works
 
     def search_illust_ids(self, word: str, **kw: object) -> list[int]:
@@ -243,37 +250,40 @@ class ListingsMixin(WorldCore):
 
     def search_illusts(self, word: str, **kw: object) -> int:
         """Number of illusts a search serves in total (ignoring the 5000-offset cap)."""
-        return sum(1 for _ in self.iter_search(word, False, **kw))  # type: ignore[arg-type]
+        return sum(1 for _ in self.iter_search(word, False, **kw))  # type: ignore[arg-type, misc]
 
     # --- feeds, new, related, recommended -------------------------------------------------
     def iter_follow_feed(self, viewer: int, restrict: str, novel: bool) -> Iterator[Work]:
-        users = self.following_ids(viewer, restrict)
+        users = self.social.following_ids(viewer, restrict)
         if novel:
-            terms = [(NOVEL_RESIDUES, r) for u in users for r in self.novel_residues(u)]
-            total, get = self.n_novels, self.novel
+            terms = [(NOVEL_RESIDUES, r) for u in users for r in self.core.novel_residues(u)]
+            total, get = self.core.n_novels, self.core.novel
         else:
-            terms = [(ILLUST_RESIDUES, r) for u in users for r in self.illust_residues(u)]
-            total, get = self.n_illusts, self.illust
+            terms = [(ILLUST_RESIDUES, r) for u in users for r in self.core.illust_residues(u)]
+            total, get = self.core.n_illusts, self.core.illust
         for idx in merged(terms, 0, total):
             w = get(idx)
-            if not w.deleted:
+            if not w.deleted and self.core.published(w):
                 yield w
 
     def iter_new(self, novel: bool, content_type: str = "illust", max_id: int | None = None) -> Iterator[Work]:
-        get, total, base = (self.novel, self.n_novels, 20_000_000) if novel else (self.illust, self.n_illusts, 120_000_000)
+        core = self.core
+        get, total, base = (core.novel, core.n_novels, NOVEL_BASE) if novel else \
+            (core.illust, core.n_illusts, ILLUST_BASE)
         top = total - 1 if max_id is None else min(total - 1, max_id - base)
         for idx in range(top, -1, -1):
             w = get(idx)
-            if w.deleted or w.hidden:
+            if w.deleted or w.hidden or not self.core.published(w):
                 continue
             if novel or (w.type == "manga") == (content_type == "manga"):
                 yield w
 
     def related_idx(self, seed_idx: int, novel: bool, n: int, start: int) -> list[int]:
-        get, total = (self.novel, self.n_novels) if novel else (self.illust, self.n_illusts)
-        out, m = [], start
+        get, total = (self.core.novel, self.core.n_novels) if novel else (self.core.illust, self.core.n_illusts)
+        out: list[int] = []
+        m = start
         while len(out) < n and m < start + n * 4 + 8:
-            delta = 10 * (mix(self.seed, K_MISC, 5, seed_idx, m) % 4000 - 2000)  # same group-10 tag
+            delta = 10 * (mix(self.core.seed, K_MISC, 5, seed_idx, m) % 4000 - 2000)  # same group-10 tag
             m += 1
             idx = seed_idx + delta
             if 0 <= idx < total and idx != seed_idx and not get(idx).deleted:
@@ -281,11 +291,12 @@ class ListingsMixin(WorldCore):
         return out
 
     def recommended_idx(self, viewer: int, novel: bool, manga: bool, offset: int, n: int) -> list[int]:
-        get, total = (self.novel, self.n_novels) if novel else (self.illust, self.n_illusts)
+        get, total = (self.core.novel, self.core.n_novels) if novel else (self.core.illust, self.core.n_illusts)
         span = min(total, 50_000)
-        out, i = [], offset
+        out: list[int] = []
+        i = offset
         while len(out) < n and i < offset + n * 8 + 8:
-            idx = total - 1 - mix(self.seed, K_MISC, 6, viewer, int(novel), int(manga), i) % span
+            idx = total - 1 - mix(self.core.seed, K_MISC, 6, viewer, int(novel), int(manga), i) % span
             i += 1
             w = get(idx)
             if w.deleted or w.hidden or w.x_restrict or (not novel and (w.type == "manga") != manga):
@@ -295,7 +306,7 @@ class ListingsMixin(WorldCore):
 
     def latest_with_tag(self, tag_index: int, novel: bool) -> Work | None:
         t = TAGS[tag_index]
-        get, total = (self.novel, self.n_novels) if novel else (self.illust, self.n_illusts)
+        get, total = (self.core.novel, self.core.n_novels) if novel else (self.core.illust, self.core.n_illusts)
         for idx in islice(desc_progression(t.period, t.offset, 0, total), 200):
             w = get(idx)
             if t.has(idx) and not w.deleted and not w.hidden and not w.x_restrict:

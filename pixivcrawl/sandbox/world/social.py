@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .core import WorldCore, Work, is_deleted
+from .core import Work, WorldCore, is_deleted
 from .rand import K_BOOKMARK, K_COMMENT, K_FOLLOW, K_ILLUST, K_NOVEL, mix
 from .vocab import BOOKMARK_TAGS
 
@@ -31,10 +31,12 @@ class Bookmark:
     restrict: str
 
 
-class SocialMixin(WorldCore):
-    def __init__(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*a, **kw)
-        self.bookmark_entries = lru_cache(maxsize=512)(self._bookmark_entries)  # type: ignore[method-assign]
+class Social:
+    """Bookmarks, follows and comments of every user, from hashes of (seed, user)."""
+
+    def __init__(self, core: WorldCore) -> None:
+        self.core = core
+        self.bookmark_entries = lru_cache(maxsize=512)(self._bookmark_entries)
         self._bookmarked = lru_cache(maxsize=256)(self._bookmarked_set)
         self._follow_all = lru_cache(maxsize=1024)(self._follow_list)
         self._following_set = lru_cache(maxsize=256)(self._following_set_impl)
@@ -44,11 +46,11 @@ class SocialMixin(WorldCore):
     def _bookmark_entries(self, user_id: int, kind: str, restrict: str) -> list[Bookmark]:
         """A user's bookmarks, newest (highest bookmark_id) first."""
         key = (kind, restrict)
-        if key not in KINDS or not self.user_exists(user_id):
+        if key not in KINDS or not self.core.user_exists(user_id):
             return []
-        s, ki = self.seed, KINDS[key]
-        total = self.n_novels if kind == "novel" else self.n_illusts
-        if user_id == self.config.login_user_id:
+        s, ki = self.core.seed, KINDS[key]
+        total = self.core.n_novels if kind == "novel" else self.core.n_illusts
+        if user_id == self.core.config.login_user_id:
             n = LOGIN_SIZES[key]
         else:
             n = mix(s, K_BOOKMARK, user_id, ki) % (OTHER_SIZES[key] + 1)
@@ -74,7 +76,8 @@ class SocialMixin(WorldCore):
         return pool[idx % len(pool)] if pool else idx
 
     def _deleted_pool_impl(self, novel: bool) -> tuple[int, ...]:
-        return _deleted_pool(self.seed, K_NOVEL if novel else K_ILLUST, self.n_novels if novel else self.n_illusts)
+        core = self.core
+        return _deleted_pool(core.seed, K_NOVEL if novel else K_ILLUST, core.n_novels if novel else core.n_illusts)
 
     def user_bookmarks(self, user_id: int, restrict: str = "public", kind: str = "illust",
                        tag: str | None = None) -> list[int]:
@@ -111,18 +114,20 @@ class SocialMixin(WorldCore):
 
     # --- follows --------------------------------------------------------------------------
     def _follow_list(self, user_id: int, what: str) -> tuple[list[int], list[int]]:
-        if not self.user_exists(user_id) or self.n_users < 2:
+        if not self.core.user_exists(user_id) or self.core.n_users < 2:
             return [], []
-        s, salt = self.seed, {"following": 1, "follower": 2, "mypixiv": 3}[what]
-        login = user_id == self.config.login_user_id
-        sizes = {"following": (120, 15) if login else (mix(s, K_FOLLOW, user_id, 1) % 61, mix(s, K_FOLLOW, user_id, 2) % 6),
+        s, salt = self.core.seed, {"following": 1, "follower": 2, "mypixiv": 3}[what]
+        login = user_id == self.core.config.login_user_id
+        sizes = {"following": (120, 15) if login else (mix(s, K_FOLLOW, user_id, 1) % 61,
+                                                        mix(s, K_FOLLOW, user_id, 2) % 6),
                  "follower": (150 if login else mix(s, K_FOLLOW, user_id, 3) % 81, 0),
                  "mypixiv": (12 if login else mix(s, K_FOLLOW, user_id, 4) % 9, 0)}[what]
-        n = min(sum(sizes), self.n_users - 1)
+        n = min(sum(sizes), self.core.n_users - 1)
         start, step = mix(s, K_FOLLOW, user_id, salt, 9), 7919 + 2 * salt
-        ids, seen, k = [], set(), 0
+        ids: list[int] = []
+        seen, k = set(), 0
         while len(ids) < n and k < n * 4 + 16:
-            uid = 1 + (start + k * step) % self.n_users
+            uid = 1 + (start + k * step) % self.core.n_users
             k += 1
             if uid != user_id and uid not in seen:
                 seen.add(uid)
@@ -143,16 +148,17 @@ class SocialMixin(WorldCore):
 
     def related_user_ids(self, seed_user: int) -> list[int]:
         """Ground truth of /v1/user/related: up to 30 users, one page."""
-        ids = dict.fromkeys(1 + (seed_user * 31 + k * 7927) % self.n_users for k in range(30))
+        ids = dict.fromkeys(1 + (seed_user * 31 + k * 7927) % self.core.n_users for k in range(30))
         return [u for u in ids if u != seed_user]
 
     def recommended_user_ids(self, viewer: int) -> list[int]:
         """Ground truth of /v1/user/recommended for ``viewer``, in served order."""
-        return list(dict.fromkeys(1 + (viewer * 7919 + k * 104729) % self.n_users for k in range(300)))
+        return list(dict.fromkeys(1 + (viewer * 7919 + k * 104729) % self.core.n_users for k in range(300)))
 
     def listed_user_ids(self, user_id: int) -> list[int]:
         """Ground truth of /v2/user/list: a handful of users."""
-        return [u for u in dict.fromkeys(1 + (user_id * 13 + k * 6151) % self.n_users for k in range(7)) if u != user_id]
+        users = dict.fromkeys(1 + (user_id * 13 + k * 6151) % self.core.n_users for k in range(7))
+        return [u for u in users if u != user_id]
 
     def is_following(self, viewer: int, user_id: int) -> bool:
         return user_id in self._following_set(viewer)
@@ -162,7 +168,7 @@ class SocialMixin(WorldCore):
 
     # --- comments -------------------------------------------------------------------------
     def comment_count(self, w: Work) -> int:
-        h = mix(self.seed, K_COMMENT, int(w.novel), w.idx)
+        h = mix(self.core.seed, K_COMMENT, int(w.novel), w.idx)
         return 0 if h % 4 == 0 or w.deleted or w.hidden else 1 + h % 45
 
     def comment_id(self, w: Work, k: int) -> int:
@@ -170,13 +176,15 @@ class SocialMixin(WorldCore):
 
     def comment_parent(self, comment_id: int) -> tuple[bool, int, int] | None:
         """(novel, work idx, k) of a top-level comment id."""
-        for novel, base, total in ((True, NOVEL_COMMENT_BASE, self.n_novels), (False, ILLUST_COMMENT_BASE, self.n_illusts)):
+        core = self.core
+        for novel, base, total in ((True, NOVEL_COMMENT_BASE, core.n_novels),
+                                   (False, ILLUST_COMMENT_BASE, core.n_illusts)):
             if base <= comment_id < base + total * 64:
                 idx, k = divmod(comment_id - base, 64)
-                w = self.novel(idx) if novel else self.illust(idx)
+                w = self.core.novel(idx) if novel else self.core.illust(idx)
                 return (novel, idx, k) if k < self.comment_count(w) else None
         return None
 
     def reply_count(self, comment_id: int) -> int:
-        h = mix(self.seed, K_COMMENT, 7, comment_id)
+        h = mix(self.core.seed, K_COMMENT, 7, comment_id)
         return 0 if h % 3 else 1 + (h >> 8) % 4

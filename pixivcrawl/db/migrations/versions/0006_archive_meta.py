@@ -1,7 +1,7 @@
 """archive_meta: facts about the archive itself (a sandbox archive is marked, so real crawls keep out).
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0008"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Every endpoint of the App API reference: novel rankings, bookmark tags, user lists, novel images,
 the fields dropped so far, and NULL (not a placeholder's 0 or 100) for what a hidden work does not show.
 
-Revision ID: 0008
+Revision ID: 0005
 Revises: 0004
 
 - ``rankings`` gets ``kind`` (illust or novel) and ``illust_id`` becomes ``work_id``; every row is
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0008"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
@@ -40,7 +40,7 @@ RANKING_HISTORY = {
     "0003": """
         SELECT r.illust_id, r.mode, r.date, r.rank, i.title, i.user_id, u.name AS user_name, i.status
         FROM rankings r LEFT JOIN illusts i ON i.id = r.illust_id LEFT JOIN users u ON u.id = i.user_id""",
-    "0008": """
+    "0005": """
         SELECT r.work_id AS illust_id, r.mode, r.date, r.rank, i.title, i.user_id, u.name AS user_name, i.status
         FROM rankings r LEFT JOIN illusts i ON i.id = r.work_id LEFT JOIN users u ON u.id = i.user_id
         WHERE r.kind = 'illust'""",
@@ -137,7 +137,7 @@ def _rebuild_rankings(to_kind: bool) -> None:
     op.drop_table("rankings_old")
     for index, columns in RANKING_INDEXES[to_kind].items():
         op.create_index(index, "rankings", columns)
-    op.execute(f"CREATE VIEW ranking_history AS {RANKING_HISTORY['0008' if to_kind else '0003']}")
+    op.execute(f"CREATE VIEW ranking_history AS {RANKING_HISTORY['0005' if to_kind else '0003']}")
 
 
 def upgrade() -> None:

@@ -1,6 +1,6 @@
 """crawl_runs.crawl_id: the crawl a worker's run belongs to.
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
 
 With PIXIV_REDIS_URL set, many workers run one crawl; each writes its own
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

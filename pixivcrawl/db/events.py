@@ -1,0 +1,129 @@
+"""What a batch changes in the archive: works new to it, hidden, deleted, restored, re-uploaded, retitled, retagged."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from pixivcrawl.db.schema import TABLES
+from pixivcrawl.db.upsert import SPECS, dedupe
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from pixivcrawl.db.rows import Row, Rows
+
+EVENTS = ("new", "hidden", "deleted", "restored", "reuploaded", "retitled", "retagged")
+#: work table -> (kind, its tag table, the tag table's work column)
+WORKS = {"illusts": ("illust", "illust_tags", "illust_id"), "novels": ("novel", "novel_tags", "novel_id")}
+_CHUNK = 900
+
+
+@dataclass
+class Changes:
+    """The ``work_events`` rows of one batch (without ``run_id``) and how many users were new."""
+
+    events: list[Row] = field(default_factory=list)
+    new_users: int = 0
+
+    def count(self) -> collections.Counter[str]:
+        return collections.Counter(e["event"] for e in self.events)
+
+    def changed_works(self) -> int:
+        return len({(e["kind"], e["work_id"]) for e in self.events if e["event"] != "new"})
+
+
+def _path(url: str) -> str:
+    return urllib.parse.urlsplit(url).path
+
+
+def _chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _by_work(connection: Connection, table: sa.Table, column: str, ids: Sequence[int], *values: str) -> dict[int, set[Any]]:
+    """``{work id: {values}}`` of a child table, in one query per chunk of ids."""
+    found: dict[int, set[Any]] = collections.defaultdict(set)
+    for chunk in _chunks(ids):
+        query = sa.select(table.c[column], *(table.c[v] for v in values)).where(table.c[column].in_(chunk))
+        for work_id, *value in connection.execute(query):
+            found[work_id].add(tuple(value) if len(value) > 1 else value[0])
+    return found
+
+
+def _rows_by_work(rows: list[Row], column: str, *values: str) -> dict[int, set[Any]]:
+    found: dict[int, set[Any]] = collections.defaultdict(set)
+    for row in rows:
+        found[row[column]].add(tuple(row[v] for v in values) if len(values) > 1 else row[values[0]])
+    return found
+
+
+def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes:
+    """Compare the works and users of ``rows`` with the archive before they are written.
+
+    A work the archive does not hold is ``new``; one whose status moves is
+    ``hidden``, ``deleted`` or ``restored``; an available work that stays
+    available is ``retitled`` (new non-blank title), ``retagged`` (another tag
+    set) or ``reuploaded`` (other original file URLs). Each table is read once
+    per batch (per 900 ids), never once per work.
+    """
+    changes = Changes()
+    users = sorted({r["id"] for r in rows.get("users") or []})
+    if users:
+        table = TABLES["users"]
+        known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars()}
+        changes.new_users = len(users) - len(known)
+    for name, (kind, tag_table, tag_column) in WORKS.items():
+        works = dedupe(SPECS[name], rows.get(name) or [])
+        if not works:
+            continue
+        table = TABLES[name]
+        ids = sorted(w["id"] for w in works)
+        old = {
+            r.id: r
+            for chunk in _chunks(ids)
+            for r in connection.execute(sa.select(table.c.id, table.c.status, table.c.title).where(table.c.id.in_(chunk)))
+        }
+        # Only works that were and stay available can be retitled, retagged or re-uploaded.
+        steady = sorted(w["id"] for w in works if w["status"] == "available" and w["id"] in old and old[w["id"]].status == "available")
+        old_tags = _by_work(connection, TABLES[tag_table], tag_column, steady, "tag")
+        new_tags = _rows_by_work(rows.get(tag_table) or [], tag_column, "tag")
+        old_pages: dict[int, set[Any]] = {}
+        new_pages: dict[int, set[Any]] = {}
+        if kind == "illust":
+            pages = TABLES["illust_pages"]
+            old_pages = _by_work(connection, pages, "illust_id", steady, "page", "original_url")
+            new_pages = _rows_by_work(rows.get("illust_pages") or [], "illust_id", "page", "original_url")
+
+        def event(work_id: int, what: str, detail: dict[str, Any] | None = None, kind: str = kind) -> None:
+            changes.events.append({"kind": kind, "work_id": work_id, "event": what, "at": at, "detail": detail})
+
+        for work in works:
+            work_id, status, before = work["id"], work["status"], old.get(work["id"])
+            if before is None:
+                event(work_id, "new", {"status": status})
+                continue
+            if before.status != status:
+                event(work_id, "restored" if status == "available" else status, {"old": before.status, "new": status})
+                continue
+            if work_id not in steady:
+                continue
+            title = work.get("title")
+            if title and title != before.title:
+                event(work_id, "retitled", {"old": before.title, "new": title})
+            if old_tags.get(work_id, set()) != new_tags.get(work_id, set()):
+                event(work_id, "retagged", {"old": sorted(old_tags.get(work_id, ())), "new": sorted(new_tags.get(work_id, ()))})
+            if kind == "illust" and work_id in new_pages and old_pages.get(work_id):
+                old_urls = {u for _, u in old_pages[work_id] if u}
+                new_urls = {u for _, u in new_pages[work_id] if u}
+                # The path says which upload it is; the host may differ (mirrors, a sandbox's port).
+                if new_urls and {_path(u) for u in old_urls} != {_path(u) for u in new_urls}:
+                    event(work_id, "reuploaded", {"old": sorted(old_urls), "new": sorted(new_urls)})
+    return changes

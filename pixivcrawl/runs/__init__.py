@@ -1,0 +1,1 @@
+"""Scheduled archive runs: plans of jobs, their schedules, locks, reports and notifications."""
