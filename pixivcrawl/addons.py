@@ -12,6 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.job import job_dir
 
+from pixivcrawl import api
 from pixivcrawl import settings as defaults
 from pixivcrawl.config import CONFIG_PRIORITY
 
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SANDBOX_SLOTS = {
-    "pixiv-api": {"concurrency": 4, "delay": 0},
-    "pixiv-images": {"concurrency": 8, "delay": 0},
+    api.API_SLOT: {"concurrency": 4, "delay": 0},
+    api.IMAGE_SLOT: {"concurrency": 8, "delay": 0},
 }
 
 #: Where the demo writes, apart from the real archive (``PIXIV_SANDBOX=true``).

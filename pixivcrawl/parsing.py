@@ -38,7 +38,9 @@ from pixivcrawl.models import (
 )
 from pixivcrawl.novel_text import pixiv_images, plain_text, webview_novel
 
-PLACEHOLDER_PATH = "/common/images/limit_"
+#: Pixiv's shared images (no avatar, default novel covers, ``limit_*`` placeholders) live here.
+COMMON_IMAGES = "/common/images/"
+PLACEHOLDER_PATH = f"{COMMON_IMAGES}limit_"
 #: What a novel image's id may be: it names the file (``novels/<novel_id>_image<key>``).
 IMAGE_KEY = re.compile(r"[0-9A-Za-z_-]+")
 

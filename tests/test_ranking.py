@@ -154,3 +154,19 @@ async def test_novel_ranking_rows_novels_texts_and_covers(sandbox: RunningSandbo
     assert covers
     for local_path, sha256 in covers:
         assert (archive.files / local_path).is_file() and sha256
+
+
+@deferred_f_from_coro_f
+async def test_incremental_rerun_of_a_ranking_date_reads_only_its_first_page(make_sandbox, archive: Archive) -> None:
+    # A ranking of a past date never changes: once its first page is all archived, the rest is too.
+    sandbox: RunningSandbox = make_sandbox(ranking_size=90, page_size=30)
+    settings = {"PIXIV_DOWNLOAD_FILES": False, "PIXIV_INCREMENTAL": True}
+    await crawl(RankingSpider, sandbox, archive, settings=settings, mode="day", date=DATE)
+    assert sandbox.stats()["by_route"]["/v1/illust/ranking"] == 3
+    before = archive.counts(*TABLES)
+
+    sandbox.reset_stats()
+    crawler = await crawl(RankingSpider, sandbox, archive, settings=settings, mode="day", date=DATE)
+    assert sandbox.stats()["by_route"]["/v1/illust/ranking"] == 1
+    assert crawler.stats.get_value("pixivcrawl/incremental/listings_stopped") == 1
+    assert archive.counts(*TABLES) == before

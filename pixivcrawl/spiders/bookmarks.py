@@ -9,11 +9,11 @@ from pixivcrawl import api
 from pixivcrawl.items import ApiObject
 from pixivcrawl.models import WorkStatus
 from pixivcrawl.parsing import illust_status
-from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_bool, parse_positive_int
+from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, listing, parse_bool, parse_positive_int
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class BookmarksSpider(PixivSpider):
@@ -22,7 +22,8 @@ class BookmarksSpider(PixivSpider):
     name = "bookmarks"
     arguments = {
         "user_id": Arg("whose bookmarks (default: the logged-in user)", parse=parse_positive_int, expects="a user id"),
-        "restrict": Arg("public or private bookmarks, or all (both)", choices=(*api.RESTRICTS, "all"), default="public"),
+        "restrict": Arg("public or private bookmarks, or all (both)", choices=(*api.RESTRICTS, "all"),
+                        default="public"),
         "type": Arg("bookmarked works", choices=("illust", "novel"), default="illust"),
         "tag": Arg("only bookmarks with this bookmark tag (未分類: the untagged ones)"),
         "tags": Arg(
@@ -41,12 +42,13 @@ class BookmarksSpider(PixivSpider):
         kind = self.args["type"]
         restricts = api.RESTRICTS if self.args["restrict"] == "all" else (self.args["restrict"],)
         for restrict in restricts:
-            params = {"user_id": user_id, "restrict": restrict, "filter": self.filter, "tag": self.args["tag"]}
+            params = {"user_id": user_id, "restrict": restrict, "tag": self.args["tag"]}
             yield self.api_request(
                 api.USER_BOOKMARKS[kind], params, self.parse_bookmarks, user_id=user_id, restrict=restrict
             )
 
-    async def parse_bookmarks(self, response: Response, user_id: int, restrict: str) -> AsyncIterator[Any]:
+    @listing(incremental=True, why="bookmarks newest first, in the order they were made")
+    async def parse_bookmarks(self, response: TextResponse, user_id: int, restrict: str) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]
         works = self.listed(response, data, f"{kind}s", kind)
@@ -71,7 +73,7 @@ class BookmarksSpider(PixivSpider):
                 relation=relation,
             )
 
-    def parse_bookmark_detail(self, response: Response, relation: dict[str, Any]) -> Iterator[ApiObject]:
+    def parse_bookmark_detail(self, response: TextResponse, relation: dict[str, Any]) -> Iterator[ApiObject]:
         if is_deleted(response):
             # The bookmark of a deleted work still exists; only its tags are unknown.
             yield ApiObject("bookmark", relation)

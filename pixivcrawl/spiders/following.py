@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, parse_bool, parse_positive_int
+from pixivcrawl.spiders.base import Arg, listing, parse_bool, parse_positive_int
 from pixivcrawl.spiders.user import WORK_TYPES, UserWorksSpider
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class FollowingSpider(UserWorksSpider):
@@ -35,13 +35,16 @@ class FollowingSpider(UserWorksSpider):
             params = {"user_id": user_id, "restrict": restrict}
             yield self.api_request(api.USER_FOLLOWING, params, self.parse_following, user_id=user_id, restrict=restrict)
 
-    def parse_following(self, response: Response, user_id: int, restrict: str) -> Iterator[ApiObject | scrapy.Request]:
+    @listing(incremental=False, why="a user list: its pages hold users, and the archive answers for works only")
+    def parse_following(
+        self, response: TextResponse, user_id: int, restrict: str
+    ) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
         for preview in self.listed(response, data, "user_previews", "user"):
             followed = (preview.get("user") or {}).get("id")
             all_works = self.args["works"] and isinstance(followed, int)
             yield from self.preview_objects(preview, works=not all_works)
             yield ApiObject("follow", {"user_id": user_id, "followed_user_id": followed, "restrict": restrict})
-            if all_works:
+            if all_works and isinstance(followed, int):
                 yield from self.user_works_requests(followed, WORK_TYPES)
         yield from self.next_page(response, data, user_id=user_id, restrict=restrict)

@@ -11,7 +11,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_bool, pa
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class IllustSpider(PixivSpider):
@@ -20,7 +20,8 @@ class IllustSpider(PixivSpider):
 
     name = "illust"
     arguments = {
-        "illust_id": Arg("illust id or comma list", parse=parse_ids, expects="illust ids like 123 or 123,456", required=True),
+        "illust_id": Arg("illust id or comma list", parse=parse_ids, expects="illust ids like 123 or 123,456",
+                         required=True),
         "comments": Arg("true: also archive the comments", parse=parse_bool, default=False, expects="true or false"),
         "series": Arg("true: also archive the series context (/v1/illust-series/illust) of works in a series",
                       parse=parse_bool, default=False, expects="true or false"),
@@ -28,10 +29,10 @@ class IllustSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for illust_id in self.args["illust_id"]:
-            params = {"illust_id": illust_id, "filter": self.filter}
+            params = {"illust_id": illust_id}
             yield self.detail_request(api.ILLUST_DETAIL, params, self.parse_illust, illust_id=illust_id)
 
-    def parse_illust(self, response: Response, illust_id: int) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_illust(self, response: TextResponse, illust_id: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             yield self.deleted_work("illust", illust_id)
             return
@@ -43,17 +44,20 @@ class IllustSpider(PixivSpider):
             yield self.detail_request(api.ILLUST_SERIES_CONTEXT, {"illust_id": illust_id}, self.parse_series_context,
                                       illust_id=illust_id)
 
-    def parse_series_context(self, response: Response, illust_id: int) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_series_context(self, response: TextResponse, illust_id: int) -> Iterator[ApiObject | scrapy.Request]:
         """The series detail, the work's ``content_order`` and its previous and next works."""
         if is_deleted(response):
-            self.logger.warning("illust %s: no series context (%s)", illust_id, (api.error_of(response.body) or {}).get("message"))
+            error = api.error_of(response.body) or {}
+            self.logger.warning("illust %s: no series context (%s)", illust_id, error.get("message"))
             return
         data = response.json()
         detail = data.get("illust_series_detail") or {}
         context = data.get("illust_series_context") or {}
         yield ApiObject("illust_series", detail)
         order = context.get("content_order")
-        neighbours: list[tuple[dict[str, Any], int]] = [(context[k], d) for k, d in (("prev", -1), ("next", 1)) if context.get(k)]
+        neighbours: list[tuple[dict[str, Any], int]] = [
+            (context[k], d) for k, d in (("prev", -1), ("next", 1)) if context.get(k)
+        ]
         yield from self.illust_objects([work for work, _ in neighbours])
         if isinstance(order, int):
             for work_id, position in [(illust_id, order), *((w.get("id"), order + d) for w, d in neighbours)]:

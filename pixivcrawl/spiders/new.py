@@ -25,12 +25,8 @@ class NewSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         if self.args["type"] == "novel":
-            params = {"filter": self.filter, "max_novel_id": self.args["max_novel_id"]}
+            params = {"max_novel_id": self.args["max_novel_id"]}
             yield self.api_request(api.NOVEL_NEW, params, self.parse_works, kind="novel")
             return
-        params = {
-            "content_type": self.args["content_type"],
-            "filter": self.filter,
-            "max_illust_id": self.args["max_illust_id"],
-        }
+        params = {"content_type": self.args["content_type"], "max_illust_id": self.args["max_illust_id"]}
         yield self.api_request(api.ILLUST_NEW, params, self.parse_works, kind="illust")

@@ -10,7 +10,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_bool, pa
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
     from pixivcrawl.items import ApiObject
 
@@ -33,7 +33,7 @@ class NovelSpider(PixivSpider):
         for novel_id in self.args["novel_id"]:
             yield self.detail_request(api.NOVEL_DETAIL, {"novel_id": novel_id}, self.parse_detail, novel_id=novel_id)
 
-    def parse_detail(self, response: Response, novel_id: int) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_detail(self, response: TextResponse, novel_id: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             yield self.deleted_work("novel", novel_id)
             return

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, PixivSpider, parse_dates, yesterday_in_japan
+from pixivcrawl.spiders.base import Arg, PixivSpider, listing, parse_dates, yesterday_in_japan
 
 if TYPE_CHECKING:
     import datetime as dt
 
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 MODES = {"illust": api.RANKING_MODES, "novel": api.NOVEL_RANKING_MODES}
 PATHS = {"illust": api.ILLUST_RANKING, "novel": api.NOVEL_RANKING}
@@ -26,7 +26,8 @@ class RankingSpider(PixivSpider):
     name = "ranking"
     arguments = {
         "type": Arg("illust or novel ranking", choices=tuple(MODES), default="illust"),
-        "mode": Arg("ranking to archive", choices=tuple(dict.fromkeys(api.RANKING_MODES + api.NOVEL_RANKING_MODES)), default="day"),
+        "mode": Arg("ranking to archive", choices=tuple(dict.fromkeys(api.RANKING_MODES + api.NOVEL_RANKING_MODES)),
+                    default="day"),
         "date": Arg(
             "YYYY-MM-DD or START..END (default: yesterday in Japan)",
             parse=parse_dates,
@@ -40,7 +41,8 @@ class RankingSpider(PixivSpider):
         modes = MODES[args["type"]]
         if args["mode"] not in modes:
             raise ArgumentError(
-                f"spider {cls.name}: bad mode={args['mode']!r} for type={args['type']}; expected one of: {', '.join(modes)}"
+                f"spider {cls.name}: bad mode={args['mode']!r} for type={args['type']}; "
+                f"expected one of: {', '.join(modes)}"
             )
         return args
 
@@ -49,19 +51,28 @@ class RankingSpider(PixivSpider):
         dates = self.args["date"] or [yesterday_in_japan()]
         self.listings_planned = len(dates)
         for date in dates:
-            params = {"mode": self.args["mode"], "filter": self.filter, "date": date.isoformat()}
+            params = {"mode": self.args["mode"], "date": date.isoformat()}
             yield self.api_request(PATHS[kind], params, self.parse_ranking, date=date, first_rank=1)
 
-    def parse_ranking(
-        self, response: Response, date: dt.date, first_rank: int
-    ) -> Iterator[ApiObject | scrapy.Request]:
+    @listing(
+        incremental=True,
+        why="a ranking of a past date never changes: a re-run finds its first page as the last run left it",
+    )
+    async def parse_ranking(self, response: TextResponse, date: dt.date, first_rank: int) -> AsyncIterator[Any]:
         kind = self.args["type"]
         data = response.json()
         ranked, count = self.positioned(response, data, f"{kind}s", kind, first_rank)
         works = [work for _, work in ranked]
+        items = self._ranked_items(kind, date, ranked, works)
+        next_rank = first_rank + count
+        async for out in self.listing_page(response, data, kind, works, items, date=date, first_rank=next_rank):
+            yield out
+
+    def _ranked_items(
+        self, kind: str, date: dt.date, ranked: list[tuple[int, dict[str, Any]]], works: list[dict[str, Any]]
+    ) -> Iterator[ApiObject | scrapy.Request]:
         yield from self.illust_objects(works) if kind == "illust" else self.novel_objects(works)
         # The API has no rank field: the rank is the position in the list.
         for rank, work in ranked:
             entry = {"kind": kind, "mode": self.args["mode"], "date": date, "rank": rank, "work_id": work.get("id")}
             yield ApiObject("ranking_entry", entry)
-        yield from self.next_page(response, data, date=date, first_rank=first_rank + count)

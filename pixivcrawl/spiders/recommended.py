@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
-from pixivcrawl.spiders.base import Arg
+from pixivcrawl.spiders.base import Arg, listing
 from pixivcrawl.spiders.user_lists import UserListSpider
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class RecommendedSpider(UserListSpider):
@@ -29,25 +29,21 @@ class RecommendedSpider(UserListSpider):
         if self.args["type"] == "user":
             # Users recommended to the account: user_relations rows (relation 'recommended').
             owner = await self.account_user_id()
-            yield self.list_request(api.USER_RECOMMENDED, {"filter": self.filter}, owner, "recommended")
+            yield self.list_request(api.USER_RECOMMENDED, {}, owner, "recommended")
             return
         for request in self.start_listings():
             yield request
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         if self.args["type"] == "novel":
-            params = {"include_ranking_novels": "true", "filter": self.filter}
-            yield self.api_request(api.NOVEL_RECOMMENDED, params, self.parse_recommended, kind="novel")
+            yield self.api_request(api.NOVEL_RECOMMENDED, {}, self.parse_recommended, kind="novel")
             return
-        params = {
-            "content_type": self.args["content_type"],
-            "include_ranking_label": "true",
-            "include_ranking_illusts": "true",
-            "filter": self.filter,
-        }
+        params = {"content_type": self.args["content_type"]}
         yield self.api_request(api.ILLUST_RECOMMENDED, params, self.parse_recommended, kind="illust")
 
-    async def parse_recommended(self, response: Response, kind: str) -> AsyncIterator[Any]:
+    @listing(incremental=True, why="not in time order, but a page of only archived works means Pixiv "
+             "recommends what the archive has")
+    async def parse_recommended(self, response: TextResponse, kind: str) -> AsyncIterator[Any]:
         data = response.json()
         works = self.listed(response, data, f"{kind}s", kind)
         # The first page also carries a few ranking works: whole objects, archived like the rest.

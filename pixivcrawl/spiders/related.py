@@ -24,5 +24,5 @@ class RelatedSpider(PixivSpider):
     }
 
     def start_listings(self) -> Iterable[scrapy.Request]:
-        params = {"illust_id": self.args["illust_id"], "filter": self.filter}
+        params = {"illust_id": self.args["illust_id"]}
         yield self.api_request(api.ILLUST_RELATED, params, self.parse_works, kind="illust")

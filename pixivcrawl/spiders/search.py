@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pixivcrawl import api
 from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import JST, Arg, PixivSpider, parse_date
+from pixivcrawl.spiders.base import JST, Arg, PixivSpider, listing, parse_date
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 DAY = dt.timedelta(days=1)
 Window = tuple[dt.date | None, dt.date | None]
@@ -81,30 +81,25 @@ class SearchSpider(PixivSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Ids served so far: narrowed windows overlap, and each work is archived once.
-        self.seen: set[int] = set()
+        self.seen: set[Any] = set()  # ids as listed (hostile JSON may list a None)
 
     def search_url(self, window: Window) -> str:
         a = self.args
-        params: dict[str, Any] = {"word": a["word"], "sort": a["sort"]}
+        params: dict[str, Any] = {"word": a["word"], "sort": a["sort"], "duration": a["duration"],
+                                  "search_ai_type": a["search_ai_type"]}
         if a["type"] != "user":
-            params["search_target"] = a["search_target"]
-        if a["type"] == "novel":
-            params.update(merge_plain_keyword_results="true", include_translated_tag_results="true")
-        else:
-            params["filter"] = self.filter
-        params.update(duration=a["duration"], search_ai_type=a["search_ai_type"])
-        start, end = window
-        if a["type"] != "user":
-            params.update(start_date=start and start.isoformat(), end_date=end and end.isoformat())
-        query = urlencode({k: v for k, v in params.items() if v is not None})
-        return f"{self.api_url}{api.SEARCH[a['type']]}?{query}"
+            start, end = window
+            params.update(search_target=a["search_target"], start_date=start and start.isoformat(),
+                          end_date=end and end.isoformat())
+        return api.SEARCH[a["type"]].url(self.api_url, params, self.filter)
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         window = (self.args["start_date"], self.args["end_date"])
         request = self.api_request(api.SEARCH[self.args["type"]], {}, self.parse_search, window=window)
         yield request.replace(url=self.search_url(window))
 
-    async def parse_search(self, response: Response, window: Window) -> AsyncIterator[Any]:
+    @listing(incremental=True, why="results newest first (sort=date_desc, the default)")
+    async def parse_search(self, response: TextResponse, window: Window) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]
         if kind == "user":
@@ -146,7 +141,7 @@ class SearchSpider(PixivSpider):
         return self.search_url(new), new
 
     def parse_users(
-        self, response: Response, data: dict[str, Any], window: Window
+        self, response: TextResponse, data: dict[str, Any], window: Window
     ) -> Iterator[ApiObject | scrapy.Request]:
         for preview in self.listed(response, data, "user_previews", "user"):
             user_id = (preview.get("user") or {}).get("id")

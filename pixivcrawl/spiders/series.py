@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
+from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, listing, parse_ids
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class SeriesSpider(PixivSpider):
@@ -19,7 +19,8 @@ class SeriesSpider(PixivSpider):
 
     name = "series"
     arguments = {
-        "series_id": Arg("series ids, comma-separated", parse=parse_ids, expects="series ids like 123,456", required=True),
+        "series_id": Arg("series ids, comma-separated", parse=parse_ids, expects="series ids like 123,456",
+                         required=True),
         "type": Arg("kind of series", choices=api.SERIES_TYPES, expects="illust or novel", required=True),
     }
 
@@ -27,27 +28,39 @@ class SeriesSpider(PixivSpider):
         for series_id in self.args["series_id"]:
             if self.args["type"] == "illust":
                 yield self.detail_request(
-                    api.ILLUST_SERIES, {"illust_series_id": series_id, "filter": self.filter},
+                    api.ILLUST_SERIES, {"illust_series_id": series_id},
                     self.parse_illust_series, series_id=series_id, seen=0, work_count=None,
                 )
             else:
                 yield self.detail_request(
-                    api.NOVEL_SERIES, {"series_id": series_id, "filter": self.filter},
+                    api.NOVEL_SERIES, {"series_id": series_id},
                     self.parse_novel_series, series_id=series_id, seen=0,
                 )
 
-    def parse_illust_series(
-        self, response: Response, series_id: int, seen: int, work_count: int | None
-    ) -> Iterator[ApiObject | scrapy.Request]:
+    @listing(incremental=True, why="an illust series lists its works newest first: a new work is on page 1")
+    async def parse_illust_series(
+        self, response: TextResponse, series_id: int, seen: int, work_count: int | None
+    ) -> AsyncIterator[Any]:
         if is_deleted(response):
             self.logger.warning("illust series %s: not found", series_id)
             return
         data = response.json()
         detail = data.get("illust_series_detail") or {}
         if seen == 0:
-            yield ApiObject("illust_series", detail)
             work_count = detail.get("series_work_count")
         illusts, count = self.positioned(response, data, "illusts", "illust", seen)
+        works = [illust for _, illust in illusts]
+        items = self._illust_series_items(series_id, detail if seen == 0 else None, illusts, work_count)
+        async for out in self.listing_page(response, data, "illust", works, items,
+                                           series_id=series_id, seen=seen + count, work_count=work_count):
+            yield out
+
+    def _illust_series_items(
+        self, series_id: int, detail: dict[str, Any] | None, illusts: list[tuple[int, dict[str, Any]]],
+        work_count: int | None,
+    ) -> Iterator[ApiObject | scrapy.Request]:
+        if detail is not None:
+            yield ApiObject("illust_series", detail)
         yield from self.illust_objects([illust for _, illust in illusts])
         # Pixiv lists an illust series newest first: the position counts back from the total.
         if isinstance(work_count, int):
@@ -55,9 +68,11 @@ class SeriesSpider(PixivSpider):
                 yield self._entry("illust", series_id, illust, work_count - index)
         else:
             self.logger.warning("illust series %s: no series_work_count, positions not recorded", series_id)
-        yield from self.next_page(response, data, series_id=series_id, seen=seen + count, work_count=work_count)
 
-    def parse_novel_series(self, response: Response, series_id: int, seen: int) -> Iterator[ApiObject | scrapy.Request]:
+    @listing(incremental=False, why="a novel series lists its works oldest first: a new part is on the last page")
+    def parse_novel_series(
+        self, response: TextResponse, series_id: int, seen: int
+    ) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             self.logger.warning("novel series %s: not found", series_id)
             return

@@ -12,7 +12,7 @@ from pixivcrawl.spiders.base import JST, Arg, PixivSpider
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 KINDS = ("illust", "novel")
 
@@ -27,9 +27,9 @@ class TrendingSpider(PixivSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for kind in KINDS if self.args["type"] == "all" else (self.args["type"],):
-            yield self.api_request(api.TRENDING_TAGS[kind], {"filter": self.filter}, self.parse_trending, kind=kind)
+            yield self.api_request(api.TRENDING_TAGS[kind], {}, self.parse_trending, kind=kind)
 
-    def parse_trending(self, response: Response, kind: str) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_trending(self, response: TextResponse, kind: str) -> Iterator[ApiObject | scrapy.Request]:
         # Pixiv's trending list is of the day in Japan, whatever the crawler's clock says.
         today = dt.datetime.now(JST).date()
         trends = response.json().get("trend_tags") or []

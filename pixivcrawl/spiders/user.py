@@ -13,7 +13,7 @@ from pixivcrawl.spiders.base import Arg, PixivSpider, is_deleted, parse_ids
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 WORK_TYPES = ("illust", "manga", "novel")
 # /v1/user/detail profile counters, per work type: a zero spares the listing request.
@@ -40,10 +40,9 @@ class UserWorksSpider(PixivSpider):
             if profile is not None and profile.get(PROFILE_TOTALS[work_type]) == 0:
                 continue
             if work_type == "novel":
-                params = {"user_id": user_id, "filter": self.filter}
-                yield self.api_request(api.USER_NOVELS, params, self.parse_works, kind="novel")
+                yield self.api_request(api.USER_NOVELS, {"user_id": user_id}, self.parse_works, kind="novel")
             else:
-                params = {"user_id": user_id, "type": work_type, "filter": self.filter}
+                params = {"user_id": user_id, "type": work_type}
                 yield self.api_request(api.USER_ILLUSTS, params, self.parse_works, kind="illust")
 
 
@@ -68,7 +67,7 @@ class UserSpider(UserWorksSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         for user_id in self.args["user_id"]:
-            params = {"user_id": user_id, "filter": self.filter}
+            params = {"user_id": user_id}
             yield self.detail_request(api.USER_DETAIL, params, self.parse_user, user_id=user_id)
 
     def listing_pages(self, profile: dict[str, Any], types: Iterable[str]) -> int:
@@ -79,7 +78,7 @@ class UserSpider(UserWorksSpider):
             pages += min(count, self.max_pages) if self.max_pages is not None else count
         return pages
 
-    def parse_user(self, response: Response, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
+    def parse_user(self, response: TextResponse, user_id: int) -> Iterator[ApiObject | scrapy.Request]:
         if is_deleted(response):
             self.logger.warning("user %s: gone (%s)", user_id,
                                 printable((api.error_of(response.body) or {}).get("user_message")))

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from pixivcrawl import api
 from pixivcrawl.items import ApiObject
-from pixivcrawl.spiders.base import Arg, PixivSpider, parse_bool, parse_positive_int
+from pixivcrawl.spiders.base import Arg, PixivSpider, listing, parse_bool, parse_positive_int
 
 if TYPE_CHECKING:
     import scrapy
-    from scrapy.http import Response
+    from scrapy.http import TextResponse
 
 
 class UserListSpider(PixivSpider):
@@ -22,10 +22,13 @@ class UserListSpider(PixivSpider):
     they are read whole (``pages`` still limits them) even in incremental mode.
     """
 
-    def list_request(self, path: str, params: dict[str, Any], owner: int, relation: str) -> scrapy.Request:
-        return self.api_request(path, params, self.parse_list, owner=owner, relation=relation, first=1)
+    def list_request(self, endpoint: api.Endpoint, params: dict[str, Any], owner: int, relation: str) -> scrapy.Request:
+        return self.api_request(endpoint, params, self.parse_list, owner=owner, relation=relation, first=1)
 
-    def parse_list(self, response: Response, owner: int, relation: str, first: int) -> Iterator[ApiObject | scrapy.Request]:
+    @listing(incremental=False, why="user lists are not in time order, and the archive answers for works only")
+    def parse_list(
+        self, response: TextResponse, owner: int, relation: str, first: int
+    ) -> Iterator[ApiObject | scrapy.Request]:
         data = response.json()
         previews, count = self.positioned(response, data, "user_previews", "user", first)
         for position, preview in previews:
@@ -54,7 +57,7 @@ class FollowersSpider(UserListSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         user_id = self.args["user_id"] or await self.account_user_id()
-        yield self.list_request(api.USER_FOLLOWER, {"user_id": user_id, "filter": self.filter}, user_id, "follower")
+        yield self.list_request(api.USER_FOLLOWER, {"user_id": user_id}, user_id, "follower")
 
 
 class RelatedUsersSpider(UserListSpider):
@@ -68,8 +71,7 @@ class RelatedUsersSpider(UserListSpider):
 
     def start_listings(self) -> Iterable[scrapy.Request]:
         seed = self.args["seed_user_id"]
-        # pixivpy sends seed_user_id last; the order does not matter to Pixiv.
-        yield self.list_request(api.USER_RELATED, {"filter": self.filter, "offset": 0, "seed_user_id": seed}, seed, "related")
+        yield self.list_request(api.USER_RELATED, {"seed_user_id": seed}, seed, "related")
 
 
 class MypixivSpider(UserListSpider):
@@ -85,6 +87,6 @@ class MypixivSpider(UserListSpider):
     async def start(self) -> AsyncIterator[Any]:
         user_id = self.args["user_id"] or await self.account_user_id()
         if self.args["list"]:
-            yield self.list_request(api.USER_LIST, {"user_id": user_id, "filter": self.filter}, user_id, "listed")
+            yield self.list_request(api.USER_LIST, {"user_id": user_id}, user_id, "listed")
         else:
             yield self.list_request(api.USER_MYPIXIV, {"user_id": user_id}, user_id, "mypixiv")

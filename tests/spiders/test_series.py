@@ -113,3 +113,27 @@ async def test_unknown_series_is_logged_and_writes_nothing(sandbox: RunningSandb
 def test_bad_arguments_stop_before_any_request(kwargs, message) -> None:
     with pytest.raises(ArgumentError, match=message):
         SeriesSpider.parse_arguments(kwargs)
+
+
+@deferred_f_from_coro_f
+async def test_incremental_rerun_of_an_illust_series_stops_at_page_one_a_novel_series_does_not(
+    make_sandbox, archive: Archive
+) -> None:
+    # An illust series lists its works newest first (a new work is on page 1); a novel series
+    # oldest first (a new part is on the last page), so only the illust series stops early.
+    sandbox: RunningSandbox = make_sandbox(page_size=PAGE_SIZE)
+    world = sandbox.server.world
+    settings = {**NO_FILES, "PIXIV_INCREMENTAL": True}
+    illust_id, illusts = illust_series(world)
+    novel_id, novels = novel_series(world)
+    for series_id, kind in ((illust_id, "illust"), (novel_id, "novel")):
+        await crawl(SeriesSpider, sandbox, archive, settings=settings, series_id=str(series_id), type=kind)
+    before = archive.counts("series", "series_works", "illusts", "novels")
+
+    sandbox.reset_stats()
+    for series_id, kind in ((illust_id, "illust"), (novel_id, "novel")):
+        await crawl(SeriesSpider, sandbox, archive, settings=settings, series_id=str(series_id), type=kind)
+    served = routes(sandbox)
+    assert served["/v1/illust/series"] == 1
+    assert served["/v2/novel/series"] == pages(len(novels), PAGE_SIZE)
+    assert archive.counts("series", "series_works", "illusts", "novels") == before

@@ -12,13 +12,10 @@ from PIL import Image
 from scrapy.pipelines.media import FileException
 
 from pixivcrawl.models import StoredFile
+from pixivcrawl.parsing import COMMON_IMAGES as COMMON_IMAGES  # re-exported: one spelling, in parsing
 
 if TYPE_CHECKING:
     from scrapy.pipelines.media import FileInfo
-
-
-#: Pixiv's shared defaults (no avatar, default novel covers, ``limit_*`` placeholders) live here.
-COMMON_IMAGES = "/common/images/"
 
 
 def same_image(recorded_url: str, url: str) -> bool:
