@@ -212,4 +212,4 @@ def error_of(body: bytes) -> dict[str, str] | None:
 
 def is_oauth_error(error: dict[str, str] | None) -> bool:
     """Pixiv's answer to a missing, expired or revoked access token."""
-    return bool(error) and "OAuth" in (error.get("message") or "")
+    return error is not None and "OAuth" in (error.get("message") or "")

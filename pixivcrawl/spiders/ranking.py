@@ -55,8 +55,9 @@ class RankingSpider(PixivSpider):
             yield self.api_request(PATHS[kind], params, self.parse_ranking, date=date, first_rank=1)
 
     @listing(
-        incremental=True,
-        why="a ranking of a past date never changes: a re-run finds its first page as the last run left it",
+        incremental=False,
+        why="ranks are what a ranking archives: its works may be archived by other crawls (another mode, "
+        "an artist) while its ranks are not, so a ranking is read whole (at most ~17 pages)",
     )
     async def parse_ranking(self, response: TextResponse, date: dt.date, first_rank: int) -> AsyncIterator[Any]:
         kind = self.args["type"]

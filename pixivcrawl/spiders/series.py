@@ -37,7 +37,8 @@ class SeriesSpider(PixivSpider):
                     self.parse_novel_series, series_id=series_id, seen=0,
                 )
 
-    @listing(incremental=True, why="an illust series lists its works newest first: a new work is on page 1")
+    @listing(incremental=False, why="a series archives its works' places: works archived by other crawls "
+             "(the artist's) say nothing about whether their places in the series are")
     async def parse_illust_series(
         self, response: TextResponse, series_id: int, seen: int, work_count: int | None
     ) -> AsyncIterator[Any]:
