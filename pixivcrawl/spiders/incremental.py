@@ -23,16 +23,24 @@ class Incremental:
 
     stops_early: bool
     why: str
+    #: For a listing whose order depends on the spider's arguments: whether this crawl's does.
+    when: Callable[[Any], bool] | None = None
+
+    def applies(self, spider: Any) -> bool:
+        return self.stops_early and (self.when is None or self.when(spider))
 
 
 Callback = TypeVar("Callback", bound=Callable[..., Any])
 
 
-def listing(*, incremental: bool, why: str) -> Callable[[Callback], Callback]:
-    """Declare a listing callback incremental or not, with the reason (the README lists them)."""
+def listing(
+    *, incremental: bool, why: str, when: Callable[[Any], bool] | None = None
+) -> Callable[[Callback], Callback]:
+    """Declare a listing callback incremental or not, with the reason (the README lists them);
+    ``when(spider)`` narrows an incremental listing to the crawls whose arguments keep it newest first."""
 
     def declare(callback: Callback) -> Callback:
-        callback.pixiv_incremental = Incremental(incremental, why)  # type: ignore[attr-defined]
+        callback.pixiv_incremental = Incremental(incremental, why, when)  # type: ignore[attr-defined]
         return callback
 
     return declare
@@ -70,7 +78,7 @@ class IncrementalListings(Paging):
         """
         declared = declared_incremental(response.request.callback) if response.request is not None else None
         # Checked before the items go out, or the store could answer with this page's own rows.
-        seen_all = declared is not None and declared.stops_early and await self.all_archived(kind, works)
+        seen_all = declared is not None and declared.applies(self) and await self.all_archived(kind, works)
         for item in items:
             yield item
         if seen_all:

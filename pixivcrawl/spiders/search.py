@@ -98,7 +98,11 @@ class SearchSpider(PixivSpider):
         request = self.api_request(api.SEARCH[self.args["type"]], {}, self.parse_search, window=window)
         yield request.replace(url=self.search_url(window))
 
-    @listing(incremental=True, why="results newest first (sort=date_desc, the default)")
+    @listing(
+        incremental=True,
+        why="results newest first with sort=date_desc (the default); date_asc and popular_desc are read whole",
+        when=lambda spider: spider.args["sort"] == "date_desc",
+    )
     async def parse_search(self, response: TextResponse, window: Window) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]

@@ -104,3 +104,20 @@ async def test_search_ai_type_is_passed_on_as_given(sandbox, archive: Archive, a
     stored = [a == 2 for (a,) in archive.query("SELECT ai_type FROM illusts WHERE status = 'available'")]
     assert stored
     assert {"only": all(stored), "none": not any(stored), "some": any(stored) and not all(stored)}[ai_works]
+
+
+@pytest.mark.parametrize(("sort", "stops"), [("date_desc", True), ("date_asc", False)])
+@deferred_f_from_coro_f
+async def test_an_incremental_search_stops_early_only_when_newest_first(make_sandbox, archive: Archive, sort,
+                                                                        stops) -> None:
+    # Oldest first (or by popularity), an archived first page says nothing of the pages after it.
+    sandbox = make_sandbox()
+    args = {"word": "猫", "search_target": "exact_match_for_tags", "start_date": "2026-10-01",
+            "end_date": "2026-10-05", "sort": sort}
+    settings = {**NO_FILES, "PIXIV_INCREMENTAL": True}
+    await crawl(SearchSpider, sandbox, archive, settings=settings, **args)
+    pages = routes(sandbox)["/v1/search/illust"]
+    assert pages > 2
+    sandbox.reset_stats()
+    await crawl(SearchSpider, sandbox, archive, settings=settings, **args)
+    assert routes(sandbox)["/v1/search/illust"] == (1 if stops else pages)
