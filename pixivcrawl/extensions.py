@@ -167,6 +167,7 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.url = url
         self.heartbeat_interval = heartbeat_interval
+        self.stale_after = dt.timedelta(seconds=heartbeat_interval * self.MISSED_HEARTBEATS)
         self.job = job
         self.engine: Engine | None = None
         self.run_id: int | None = None
@@ -195,8 +196,7 @@ class CrawlRunRecorder:
                 # What this archive holds: real crawls refuse a sandbox archive, and the other way round.
                 contents = "sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv"
                 set_archive_meta(connection, CONTENTS_KEY, contents, replace=False)
-                stale_after = dt.timedelta(seconds=self.heartbeat_interval * self.MISSED_HEARTBEATS)
-                lost = mark_lost_runs(connection, host=host, stale_after=stale_after, now=now)
+                lost = mark_lost_runs(connection, host=host, stale_after=self.stale_after, now=now)
                 self.run_id = connection.execute(
                     table.insert()
                     .values(
@@ -251,10 +251,9 @@ class CrawlRunRecorder:
         table = TABLES["crawl_runs"]
         assert self.crawler.stats is not None
         try:
-            with self.engine.begin() as connection:
+            with begin_write(self.engine) as connection:
                 # Workers of one crawl outlive each other: the last ones mark a killed one lost.
-                stale_after = dt.timedelta(seconds=self.heartbeat_interval * self.MISSED_HEARTBEATS)
-                mark_lost_runs(connection, host=socket.gethostname(), stale_after=stale_after,
+                mark_lost_runs(connection, host=socket.gethostname(), stale_after=self.stale_after,
                                now=dt.datetime.now(dt.UTC))
                 connection.execute(
                     table.update()

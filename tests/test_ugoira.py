@@ -137,6 +137,20 @@ def test_a_truncated_or_damaged_zip_is_worth_another_download() -> None:
     assert info.value.retry
 
 
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_damage_in_a_frame_header_is_a_bad_zip_worth_another_download(compression: int) -> None:
+    # Stored: the frame's image header no longer parses, but its CRC says the download is damaged.
+    # Deflated: the damaged stream raises zlib's own error, not an OSError.
+    frames = [UgoiraFrame(file=f"{i:06d}.jpg", delay=10) for i in range(2)]
+    body = make_zip({f.file: jpeg(COLOURS[i]) for i, f in enumerate(frames)}, compression)
+    damaged = bytearray(body)
+    for offset in range(40, 44):  # the first bytes of the first frame, past its 40-byte local header
+        damaged[offset] ^= 0xFF
+    with pytest.raises(InvalidFile) as info:
+        check_frames(bytes(damaged), frames, LIMITS)
+    assert (info.value.reason, info.value.retry) == ("bad_zip", True)
+
+
 def test_gif_delays_round_end_times_to_centiseconds() -> None:
     assert gif_delays([45]) == [50]
     assert gif_delays([45, 45, 45, 45]) == [50, 40, 50, 40]

@@ -93,6 +93,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
         }
         # Only works that were and stay available can be retitled, retagged or re-uploaded.
         steady = sorted(w["id"] for w in works if w["status"] == "available" and w["id"] in old and old[w["id"]].status == "available")
+        steady_ids = set(steady)
         old_tags = _by_work(connection, TABLES[tag_table], tag_column, steady, "tag")
         new_tags = _rows_by_work(rows.get(tag_table) or [], tag_column, "tag")
         old_pages: dict[int, set[Any]] = {}
@@ -113,7 +114,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
             if before.status != status:
                 event(work_id, "restored" if status == "available" else status, {"old": before.status, "new": status})
                 continue
-            if work_id not in steady:
+            if work_id not in steady_ids:
                 continue
             title = work.get("title")
             if title and title != before.title:

@@ -20,7 +20,7 @@ from pixivcrawl.db.rows import Rows, builder_for, merge_rows, rows_for
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.db.upsert import Writer
 from pixivcrawl.rejects import STATS_KEY as REJECTED
-from pixivcrawl.rejects import Reject, RejectedItem
+from pixivcrawl.rejects import Reject, RejectedItem, object_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -313,11 +313,10 @@ class StorePipeline:
 
     def _reject(self, item: Any, exc: BaseException) -> Reject:
         source = getattr(item, "_source", None)
-        raw = source if source is not None else None
-        reject = Reject.of(raw, kind=type(item).__name__.lower(), reason="store",
+        reject = Reject.of(source, kind=type(item).__name__.lower(), reason="store",
                            error=describe_error(exc, self.url), spider=self.spider_name)
         if source is None and hasattr(item, "model_dump_json"):
-            reject = dataclasses.replace(reject, object_id=_id_of(item), raw=item.model_dump_json())
+            reject = dataclasses.replace(reject, object_id=object_id({"id": getattr(item, "id", None)}), raw=item.model_dump_json())
         return reject
 
     async def close_spider(self) -> None:
@@ -334,7 +333,3 @@ class StorePipeline:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-
-def _id_of(item: Any) -> int | None:
-    value = getattr(item, "id", None)
-    return value if type(value) is int and -(2**63) <= value < 2**63 else None

@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -101,16 +102,17 @@ def check_frames(body: bytes, frames: list[UgoiraFrame], limits: UgoiraLimits) -
         pixels = 0
         for name in dict.fromkeys(f.file for f in frames):
             try:
-                # The header first (a bomb that is no image stops here), then every block, for the CRC.
+                # Every block first, for the CRC (bounded by max_bytes above): a download damaged in
+                # a frame's header is a bad zip, fetched again, not a bad frame refused for good.
+                with archive.open(by_name[name]) as stream:
+                    while stream.read(BLOCK):
+                        pass
                 size = frame_pixels(name, archive)
                 if size > limits.max_frame_pixels:
                     raise InvalidFile("too_many_pixels", f"{name}: {size} pixels, limit {limits.max_frame_pixels}",
                                       retry=False)
                 pixels += size
-                with archive.open(by_name[name]) as stream:
-                    while stream.read(BLOCK):
-                        pass
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
                 raise InvalidFile("bad_zip", f"{name}: {exc}", retry=True) from None
             if pixels > limits.max_pixels:
                 raise InvalidFile("too_many_pixels", f"more than {limits.max_pixels} pixels", retry=False)
@@ -123,7 +125,7 @@ def frame_pixels(name: str, archive: zipfile.ZipFile) -> int:
             width, height = image.size
     except Image.DecompressionBombError as exc:
         raise InvalidFile("too_many_pixels", f"{name}: {exc}", retry=False) from None
-    except (zipfile.BadZipFile, EOFError):
+    except (zipfile.BadZipFile, EOFError, zlib.error):
         raise
     except Exception as exc:
         raise InvalidFile("bad_frame", f"{name}: {exc}", retry=False) from None
