@@ -52,10 +52,14 @@ async def test_three_workers_share_one_api_pace(redis_url: str) -> None:
     # span below is the rate; each gap only has to show that no two calls went out together.
     assert min(gaps) >= INTERVAL - 0.03, gaps
     assert sent[-1] - sent[0] >= 14 * INTERVAL - 0.02
-    # Images are not paced: an image request passes at once.
+    # Images are not paced: with the API pace just taken, an image request passes at once while the
+    # next API call still waits its turn.
+    await workers[0].process_request(Request(f"{API}/v1/illust/detail?illust_id=99"))
     started = time.monotonic()
-    await workers[0].process_request(Request("https://i.test/img/1.png"))
+    await workers[1].process_request(Request("https://i.test/img/1.png"))
     assert time.monotonic() - started < INTERVAL / 2
+    await workers[2].process_request(Request(f"{API}/v1/illust/detail?illust_id=100"))
+    assert time.monotonic() - started >= INTERVAL - 0.03
     # No token and no clear account name in Redis.
     values = redis_values(redis.Redis.from_url(redis_url))
     assert values and not any(b"account-token" in k or any(b"account-token" in v for v in vs) for k, vs in values.items())
