@@ -31,8 +31,8 @@ from scrapy.utils.test import get_crawler
 
 from pixivcrawl.db.engine import create_engine, upgrade
 from pixivcrawl.db.rows import Rows, merge_rows, rows_for
+from pixivcrawl.db.rules import dedupe, rules_of
 from pixivcrawl.db.schema import TABLES
-from pixivcrawl.db.upsert import SPECS, dedupe
 from pixivcrawl.models import Illust, Page, Tag, User
 from pixivcrawl.pipelines.store import StorePipeline
 
@@ -90,7 +90,7 @@ def raw_batches(works: list[Illust]) -> list[Rows]:
         rows: Rows = {}
         for work in works[start : start + BATCH]:
             merge_rows(rows, rows_for(work, now))
-        batches.append({t: dedupe(SPECS[t], rows[t]) for t in RAW_TABLES if t in rows})
+        batches.append({t: dedupe(rules_of(TABLES[t]), rows[t]) for t in RAW_TABLES if t in rows})
     return batches
 
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from pixivcrawl.db.rules import dedupe, rules_of
 from pixivcrawl.db.schema import TABLES
-from pixivcrawl.db.upsert import SPECS, dedupe
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from pixivcrawl.db.rows import Row, Rows
+    from pixivcrawl.db.rules import Row, Rows
 
 EVENTS = ("new", "hidden", "deleted", "restored", "reuploaded", "retitled", "retagged")
 #: work table -> (kind, its tag table, the tag table's work column)
@@ -81,7 +81,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
         known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars()}
         changes.new_users = len(users) - len(known)
     for name, (kind, tag_table, tag_column) in WORKS.items():
-        works = dedupe(SPECS[name], rows.get(name) or [])
+        works = dedupe(rules_of(TABLES[name]), rows.get(name) or [])
         if not works:
             continue
         table = TABLES[name]

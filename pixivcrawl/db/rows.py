@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
+from pixivcrawl.db.rules import Row, Rows
 from pixivcrawl.models import (
     Bookmark,
     BookmarkTag,
@@ -25,8 +26,6 @@ from pixivcrawl.models import (
     WorkStatus,
 )
 
-Row = dict[str, Any]
-Rows = dict[str, list[Row]]
 M = TypeVar("M")
 RowBuilder = Callable[[Any, dt.datetime], Rows]
 

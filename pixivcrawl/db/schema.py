@@ -1,4 +1,9 @@
-"""The archive's tables as SQLAlchemy 2.0 typed models: the user's query interface."""
+"""The archive's tables as SQLAlchemy 2.0 typed models: the user's query interface.
+
+Each table also says how the store writes it (:mod:`pixivcrawl.db.rules`): its primary key
+is the conflict key, ``info`` on a column its merge rule, ``info`` on the table its default
+rule, its children or its history.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from pixivcrawl.db.rules import AVAILABLE_COALESCE, COALESCE, FILE, FIRST, KEEP, NONBLANK, REPLACE, Merge
 from pixivcrawl.db.types import UtcDateTime
 
 NAMING_CONVENTION = {
@@ -46,26 +52,33 @@ class Base(DeclarativeBase):
 class SeenMixin:
     """When the crawler first and last saw the row (UTC)."""
 
-    first_seen_at: Mapped[dt.datetime] = mapped_column(index=True)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(index=True, info=KEEP)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(index=True, info=REPLACE)
+
+
+#: A work table's columns take a placeholder's (hidden or deleted) values only for
+#: status, restriction and last_seen_at: its blank title and zero counts are not the work's.
+PLACEHOLDER_SPEAKS_FOR_STATUS = {"info": {"merge": Merge.IF_AVAILABLE}}
+#: The store's upserts leave these tables alone (the run recorder's, the store's own inserts).
+NOT_UPSERTED = {"info": {"upsert": False}}
 
 
 class User(SeenMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    name: Mapped[str] = mapped_column(default="")
-    account: Mapped[str] = mapped_column(default="", index=True)
-    profile_image_url: Mapped[str | None]
-    profile_image_local_path: Mapped[str | None]
-    profile_image_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    comment: Mapped[str | None]
-    is_followed: Mapped[bool | None]
-    profile: Mapped[dict[str, Any] | None]
-    profile_publicity: Mapped[dict[str, Any] | None]
-    workspace: Mapped[dict[str, Any] | None]
-    detail_fetched_at: Mapped[dt.datetime | None]
-    is_muted: Mapped[bool | None]
+    name: Mapped[str] = mapped_column(default="", info=NONBLANK)
+    account: Mapped[str] = mapped_column(default="", index=True, info=NONBLANK)
+    profile_image_url: Mapped[str | None] = mapped_column(info=COALESCE)
+    profile_image_local_path: Mapped[str | None] = mapped_column(info=COALESCE)
+    profile_image_sha256: Mapped[str | None] = mapped_column(sa.String(64), info=COALESCE)
+    comment: Mapped[str | None] = mapped_column(info=COALESCE)
+    is_followed: Mapped[bool | None] = mapped_column(info=COALESCE)
+    profile: Mapped[dict[str, Any] | None] = mapped_column(info=COALESCE)
+    profile_publicity: Mapped[dict[str, Any] | None] = mapped_column(info=COALESCE)
+    workspace: Mapped[dict[str, Any] | None] = mapped_column(info=COALESCE)
+    detail_fetched_at: Mapped[dt.datetime | None] = mapped_column(info=COALESCE)
+    is_muted: Mapped[bool | None] = mapped_column(info=COALESCE)
 
 
 class Illust(SeenMixin, Base):
@@ -73,6 +86,7 @@ class Illust(SeenMixin, Base):
     __table_args__ = (
         sa.CheckConstraint(WORK_STATUSES, name="status"),
         sa.Index("ix_illusts_user_id_create_date", "user_id", "create_date"),
+        PLACEHOLDER_SPEAKS_FOR_STATUS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
@@ -90,17 +104,17 @@ class Illust(SeenMixin, Base):
     page_count: Mapped[int | None] = mapped_column(default=1)
     width: Mapped[int | None] = mapped_column(default=0)
     height: Mapped[int | None] = mapped_column(default=0)
-    total_view: Mapped[int | None]
-    total_bookmarks: Mapped[int | None]
-    total_comments: Mapped[int | None]
+    total_view: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
+    total_bookmarks: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
+    total_comments: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
     is_bookmarked: Mapped[bool | None]
     is_muted: Mapped[bool | None]
     series_id: Mapped[int | None] = mapped_column(BigId, index=True)
     tools: Mapped[list[str]] = mapped_column(default=list)
-    status: Mapped[str] = mapped_column(sa.String(16), default="available", index=True)
-    restriction: Mapped[str | None]
-    restriction_attributes: Mapped[list[str] | None]
-    comment_access_control: Mapped[int | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default="available", index=True, info=REPLACE)
+    restriction: Mapped[str | None] = mapped_column(info=REPLACE)
+    restriction_attributes: Mapped[list[str] | None] = mapped_column(info=AVAILABLE_COALESCE)
+    comment_access_control: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
 
 
 class IllustPage(Base):
@@ -114,25 +128,25 @@ class IllustPage(Base):
     square_medium_url: Mapped[str | None]
     medium_url: Mapped[str | None]
     large_url: Mapped[str | None]
-    file_url: Mapped[str | None]
-    local_path: Mapped[str | None]
-    size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    width: Mapped[int | None]
-    height: Mapped[int | None]
-    downloaded_at: Mapped[dt.datetime | None]
+    file_url: Mapped[str | None] = mapped_column(info=FILE)
+    local_path: Mapped[str | None] = mapped_column(info=FILE)
+    size: Mapped[int | None] = mapped_column(sa.BigInteger, info=FILE)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64), info=FILE)
+    width: Mapped[int | None] = mapped_column(info=FILE)
+    height: Mapped[int | None] = mapped_column(info=FILE)
+    downloaded_at: Mapped[dt.datetime | None] = mapped_column(info=FIRST)
 
 
 class Tag(Base):
     __tablename__ = "tags"
 
     name: Mapped[str] = mapped_column(primary_key=True)
-    translated_name: Mapped[str | None]
+    translated_name: Mapped[str | None] = mapped_column(info=COALESCE)
 
 
 class IllustTag(Base):
     __tablename__ = "illust_tags"
-    __table_args__ = (sa.Index("ix_illust_tags_tag_illust_id", "tag", "illust_id"),)
+    __table_args__ = (sa.Index("ix_illust_tags_tag_illust_id", "tag", "illust_id"), {"info": {"children_of": "illust_id"}})
 
     illust_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("illusts.id", ondelete="CASCADE"), primary_key=True
@@ -146,6 +160,7 @@ class Novel(SeenMixin, Base):
     __table_args__ = (
         sa.CheckConstraint(WORK_STATUSES, name="status"),
         sa.Index("ix_novels_user_id_create_date", "user_id", "create_date"),
+        PLACEHOLDER_SPEAKS_FOR_STATUS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
@@ -158,25 +173,25 @@ class Novel(SeenMixin, Base):
     ai_type: Mapped[int] = mapped_column(default=0)
     create_date: Mapped[dt.datetime | None] = mapped_column(index=True)
     page_count: Mapped[int | None] = mapped_column(default=1)
-    text_length: Mapped[int | None]
+    text_length: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
     cover_url: Mapped[str | None]
-    cover_local_path: Mapped[str | None]
-    cover_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    total_view: Mapped[int | None]
-    total_bookmarks: Mapped[int | None]
-    total_comments: Mapped[int | None]
+    cover_local_path: Mapped[str | None] = mapped_column(info=AVAILABLE_COALESCE)
+    cover_sha256: Mapped[str | None] = mapped_column(sa.String(64), info=AVAILABLE_COALESCE)
+    total_view: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
+    total_bookmarks: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
+    total_comments: Mapped[int | None] = mapped_column(info=AVAILABLE_COALESCE)
     is_bookmarked: Mapped[bool | None]
     is_muted: Mapped[bool | None]
     is_mypixiv_only: Mapped[bool | None]
     is_x_restricted: Mapped[bool | None]
     series_id: Mapped[int | None] = mapped_column(BigId, index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="available", index=True)
-    restriction: Mapped[str | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default="available", index=True, info=REPLACE)
+    restriction: Mapped[str | None] = mapped_column(info=REPLACE)
 
 
 class NovelTag(Base):
     __tablename__ = "novel_tags"
-    __table_args__ = (sa.Index("ix_novel_tags_tag_novel_id", "tag", "novel_id"),)
+    __table_args__ = (sa.Index("ix_novel_tags_tag_novel_id", "tag", "novel_id"), {"info": {"children_of": "novel_id"}})
 
     novel_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("novels.id", ondelete="CASCADE"), primary_key=True
@@ -197,7 +212,7 @@ class NovelText(Base):
     length: Mapped[int]
     marker: Mapped[dict[str, Any] | None]
     fetched_at: Mapped[dt.datetime]
-    like_count: Mapped[int | None]
+    like_count: Mapped[int | None] = mapped_column(info=COALESCE)
 
 
 class NovelImage(Base):
@@ -214,10 +229,10 @@ class NovelImage(Base):
     sanity_level: Mapped[int | None]
     url: Mapped[str | None]
     urls: Mapped[dict[str, Any] | None]
-    local_path: Mapped[str | None]
-    size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    first_seen_at: Mapped[dt.datetime]
+    local_path: Mapped[str | None] = mapped_column(info=FILE)
+    size: Mapped[int | None] = mapped_column(sa.BigInteger, info=FILE)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64), info=FILE)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(info=KEEP)
     last_seen_at: Mapped[dt.datetime]
 
 
@@ -227,20 +242,20 @@ class Series(SeenMixin, Base):
 
     kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    title: Mapped[str] = mapped_column(default="")
-    caption: Mapped[str | None]
-    user_id: Mapped[int | None] = mapped_column(BigId, index=True)
-    cover_url: Mapped[str | None]
-    work_count: Mapped[int | None]
-    create_date: Mapped[dt.datetime | None]
-    is_original: Mapped[bool | None]
-    is_concluded: Mapped[bool | None]
-    total_character_count: Mapped[int | None]
-    width: Mapped[int | None]
-    height: Mapped[int | None]
-    watchlist_added: Mapped[bool | None]
-    ai_type: Mapped[int | None]
-    display_text: Mapped[str | None]
+    title: Mapped[str] = mapped_column(default="", info=NONBLANK)
+    caption: Mapped[str | None] = mapped_column(info=COALESCE)
+    user_id: Mapped[int | None] = mapped_column(BigId, index=True, info=COALESCE)
+    cover_url: Mapped[str | None] = mapped_column(info=COALESCE)
+    work_count: Mapped[int | None] = mapped_column(info=COALESCE)
+    create_date: Mapped[dt.datetime | None] = mapped_column(info=COALESCE)
+    is_original: Mapped[bool | None] = mapped_column(info=COALESCE)
+    is_concluded: Mapped[bool | None] = mapped_column(info=COALESCE)
+    total_character_count: Mapped[int | None] = mapped_column(info=COALESCE)
+    width: Mapped[int | None] = mapped_column(info=COALESCE)
+    height: Mapped[int | None] = mapped_column(info=COALESCE)
+    watchlist_added: Mapped[bool | None] = mapped_column(info=COALESCE)
+    ai_type: Mapped[int | None] = mapped_column(info=COALESCE)
+    display_text: Mapped[str | None] = mapped_column(info=COALESCE)
 
 
 class SeriesWork(SeenMixin, Base):
@@ -271,7 +286,7 @@ class Comment(SeenMixin, Base):
     work_id: Mapped[int] = mapped_column(BigId)
     parent_id: Mapped[int | None] = mapped_column(BigId, index=True)
     user_id: Mapped[int | None] = mapped_column(BigId, index=True)
-    text: Mapped[str] = mapped_column(sa.Text, default="")
+    text: Mapped[str] = mapped_column(sa.Text, default="", info=NONBLANK)
     stamp_id: Mapped[int | None]
     stamp_url: Mapped[str | None]
     date: Mapped[dt.datetime | None]
@@ -307,9 +322,9 @@ class Bookmark(SeenMixin, Base):
     work_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     work_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     restrict: Mapped[str] = mapped_column(sa.String(16), default="public")
-    bookmark_id: Mapped[int | None] = mapped_column(BigId)
+    bookmark_id: Mapped[int | None] = mapped_column(BigId, info=COALESCE)
     # NULL until a crawl asked for the bookmark's tags (bookmarks -a tags=true).
-    tags: Mapped[list[str] | None]
+    tags: Mapped[list[str] | None] = mapped_column(info=COALESCE)
 
 
 class BookmarkTag(SeenMixin, Base):
@@ -357,20 +372,20 @@ class Ugoira(Base):
     frames: Mapped[list[Any]]
     frame_count: Mapped[int]
     duration_ms: Mapped[int]
-    zip_local_path: Mapped[str | None]
-    zip_size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    zip_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    animation_local_path: Mapped[str | None]
-    animation_format: Mapped[str | None] = mapped_column(sa.String(16))
-    animation_size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    animation_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    zip_local_path: Mapped[str | None] = mapped_column(info=FILE)
+    zip_size: Mapped[int | None] = mapped_column(sa.BigInteger, info=FILE)
+    zip_sha256: Mapped[str | None] = mapped_column(sa.String(64), info=FILE)
+    animation_local_path: Mapped[str | None] = mapped_column(info=FILE)
+    animation_format: Mapped[str | None] = mapped_column(sa.String(16), info=FILE)
+    animation_size: Mapped[int | None] = mapped_column(sa.BigInteger, info=FILE)
+    animation_sha256: Mapped[str | None] = mapped_column(sa.String(64), info=FILE)
 
 
 class WorkStat(Base):
     """Counters over time: a row is added only when a work's counts change."""
 
     __tablename__ = "work_stats"
-    __table_args__ = (sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),)
+    __table_args__ = (sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"), {"info": {"history": "captured_at"}})
 
     kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     work_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
@@ -399,6 +414,7 @@ class CrawlRun(Base):
         sa.CheckConstraint(
             "status IN ('running', 'finished', 'interrupted', 'failed', 'lost')", name="status"
         ),
+        NOT_UPSERTED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -431,6 +447,7 @@ class WorkEvent(Base):
         sa.CheckConstraint(f"kind {WORK_KINDS}", name="kind"),
         sa.CheckConstraint(WORK_EVENTS, name="event"),
         sa.Index("ix_work_events_kind_work_id", "kind", "work_id"),
+        NOT_UPSERTED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -447,6 +464,7 @@ class Reject(Base):
     """An item refused by validation or by the store, kept with its raw JSON for a later look."""
 
     __tablename__ = "rejects"
+    __table_args__ = NOT_UPSERTED
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(sa.String(32), index=True)
@@ -463,6 +481,7 @@ class ArchiveMeta(Base):
     """Facts about the archive itself, such as ``sandbox`` (it holds the demo's fake works)."""
 
     __tablename__ = "archive_meta"
+    __table_args__ = NOT_UPSERTED
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[str]

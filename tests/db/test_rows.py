@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from pixivcrawl.db.rows import ROW_BUILDERS, rows_for
-from pixivcrawl.db.schema import TABLES
-from pixivcrawl.db.upsert import SPECS, Merge, TableSpec, dedupe
+from pixivcrawl.db.rules import Merge, TableRules, dedupe, upserted
+from pixivcrawl.db.schema import TABLES, Base
 from pixivcrawl.models import PixivModel, StoredFile, Ugoira, UgoiraFrame, User
 from tests.db.factories import deleted_illust, hidden_illust, illust, user_detail, with_files
 
@@ -47,7 +47,7 @@ def test_ugoira_rows_carry_frames_and_files() -> None:
 
 
 def test_every_builder_writes_known_tables_only() -> None:
-    assert set(SPECS) == set(TABLES) - {"crawl_runs", "archive_meta", "rejects", "work_events"}  # run recorder's; store's own inserts
+    assert {r.name for r in upserted(Base.metadata.sorted_tables)} == set(TABLES) - {"crawl_runs", "archive_meta", "rejects", "work_events"}  # run recorder's; store's own inserts
     detail = rows_for(user_detail(5), SEEN)["users"][0]
     assert detail["detail_fetched_at"] == SEEN and detail["profile"]["region"] == "Japan"
     assert rows_for(User(id=0), SEEN) == {}
@@ -60,7 +60,7 @@ def test_unknown_types_are_refused() -> None:
 
 
 def test_dedupe_merges_by_the_table_rules() -> None:
-    spec = TableSpec(("id",), {"name": Merge.NONBLANK, "profile": Merge.COALESCE, "first_seen_at": Merge.KEEP})
+    spec = TableRules("users", ("id",), {"name": Merge.NONBLANK, "profile": Merge.COALESCE, "first_seen_at": Merge.KEEP})
     rows = [
         {"id": 1, "name": "alice", "profile": {"region": "Japan"}, "first_seen_at": 1},
         {"id": 1, "name": "", "profile": None, "first_seen_at": 2},
