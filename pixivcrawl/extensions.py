@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import enum
@@ -14,18 +15,15 @@ from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
 from scrapy import signals
-from twisted.internet import task, threads
 
-from pixivcrawl.db.archive import CONTENTS_KEY, set_archive_meta
-from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
-from pixivcrawl.db.schema import TABLES
+from pixivcrawl.db.archive import Archive
+from pixivcrawl.db.engine import mask_url
 from pixivcrawl.pipelines.store import RUN_ID_STAT
 from pixivcrawl.workers.keys import crawl_id_of
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from sqlalchemy.engine import Connection, Engine
 
 logger = logging.getLogger(__name__)
 
@@ -69,32 +67,6 @@ def process_alive(pid: int, since: dt.datetime) -> bool:
     started = process_started_at(pid)
     # A process started after the run began reuses the pid of the one that ran it.
     return started is None or started <= since + dt.timedelta(seconds=2)
-
-
-def mark_lost_runs(connection: Connection, *, host: str, stale_after: dt.timedelta, now: dt.datetime) -> list[int]:
-    """Mark as ``lost`` the runs left ``running`` by a process that is gone; returns their ids.
-
-    A run of this host is lost when its process no longer exists; a run of any host
-    is lost when its heartbeat (or start, for runs recorded before heartbeats) is
-    older than ``stale_after``.
-    """
-    table = TABLES["crawl_runs"]
-    rows = connection.execute(
-        sa.select(table.c.id, table.c.host, table.c.pid, table.c.started_at, table.c.heartbeat_at)
-        .where(table.c.status == "running")
-    ).all()
-    lost = []
-    for run_id, run_host, pid, started_at, heartbeat_at in rows:
-        last_sign = heartbeat_at or started_at
-        gone = run_host == host and pid is not None and not process_alive(pid, started_at)
-        if gone or last_sign < now - stale_after:
-            lost.append(run_id)
-            connection.execute(
-                table.update()
-                .where(table.c.id == run_id, table.c.status == "running")
-                .values(status="lost", finished_at=last_sign, finish_reason="lost")
-            )
-    return lost
 
 
 def _jsonable(value: Any) -> Any:
@@ -149,35 +121,36 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 class CrawlRunRecorder:
-    """Record each crawl in the ``crawl_runs`` table of ``PIXIV_DATABASE_URL``.
+    """Record each crawl in the ``crawl_runs`` table of the crawl's archive (``PIXIV_DATABASE_URL``).
 
     A row is inserted when the spider opens (status ``running``, with this host
     and process id) and completed when it closes: end time, status, Scrapy's
     finish reason and counts from the crawl stats. While the crawl runs, the row's
-    ``heartbeat_at`` is renewed every ``PIXIV_RUN_HEARTBEAT_INTERVAL`` seconds (off
-    the reactor thread); a new crawl marks runs whose process is gone, or whose
-    heartbeat is older than five intervals, as ``lost``. An unreachable database
-    only costs the record, never the crawl (the store pipeline reports it).
+    ``heartbeat_at`` is renewed every ``PIXIV_RUN_HEARTBEAT_INTERVAL`` seconds; a new
+    crawl marks runs whose process is gone, or whose heartbeat is older than five
+    intervals, as ``lost``. Every write runs off the event loop. An unreachable
+    database only costs the record, never the crawl (the store pipeline reports it).
     """
 
     #: Heartbeats a run may miss before another crawl calls it lost.
     MISSED_HEARTBEATS = 5
 
-    def __init__(self, crawler: Crawler, url: str, heartbeat_interval: float, job: str | None = None) -> None:
+    def __init__(self, crawler: Crawler, archive: Archive, heartbeat_interval: float, job: str | None = None) -> None:
         self.crawler = crawler
-        self.url = url
+        self.archive = archive
+        self.url = archive.url
         self.heartbeat_interval = heartbeat_interval
         self.stale_after = dt.timedelta(seconds=heartbeat_interval * self.MISSED_HEARTBEATS)
         self.job = job
-        self.engine: Engine | None = None
+        self.opened = False
         self.run_id: int | None = None
-        self.heartbeat: task.LoopingCall | None = None
+        self.heartbeat: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         recorder = cls(
             crawler,
-            crawler.settings["PIXIV_DATABASE_URL"],
+            Archive.from_crawler(crawler),
             crawler.settings.getfloat("PIXIV_RUN_HEARTBEAT_INTERVAL"),
             crawler.settings.get("PIXIV_RUN_JOB") or None,
         )
@@ -185,93 +158,76 @@ class CrawlRunRecorder:
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
-    def spider_opened(self, spider: Spider) -> None:
-        table = TABLES["crawl_runs"]
-        host = socket.gethostname()
+    async def spider_opened(self, spider: Spider) -> None:
         now = dt.datetime.now(dt.UTC)
         try:
-            self.engine = create_engine(self.url)
-            upgrade(self.engine)
-            with begin_write(self.engine) as connection:
+            await self.archive.open()
+            self.opened = True
+            run_id, lost = await asyncio.to_thread(
+                self.archive.start_run,
                 # What this archive holds: real crawls refuse a sandbox archive, and the other way round.
-                contents = "sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv"
-                set_archive_meta(connection, CONTENTS_KEY, contents, replace=False)
-                lost = mark_lost_runs(connection, host=host, stale_after=self.stale_after, now=now)
-                self.run_id = connection.execute(
-                    table.insert()
-                    .values(
-                        spider=spider.name,
-                        arguments=spider_arguments(spider),
-                        started_at=now,
-                        status="running",
-                        host=host,
-                        pid=os.getpid(),
-                        heartbeat_at=now,
-                        job=self.job,
-                        crawl_id=crawl_id_of(spider, self.crawler.settings),
-                    )
-                    .returning(table.c.id)
-                ).scalar_one()
+                contents="sandbox" if self.crawler.settings.getbool("PIXIV_SANDBOX") else "pixiv",
+                stale_after=self.stale_after,
+                alive=process_alive,
+                spider=spider.name,
+                arguments=spider_arguments(spider),
+                started_at=now,
+                status="running",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                heartbeat_at=now,
+                job=self.job,
+                crawl_id=crawl_id_of(spider, self.crawler.settings),
+            )
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             logger.warning("Crawl run not recorded: database %s: %s", mask_url(self.url), type(exc).__name__)
-            self._dispose()
+            await self._close()
             return
+        self.run_id = run_id
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
+        self.crawler.stats.set_value(RUN_ID_STAT, run_id)
         if lost:
             runs = f"runs {', '.join(map(str, lost))} were" if len(lost) > 1 else f"run {lost[0]} was"
             logger.warning("Crawl %s left running by a process that is gone: marked lost", runs)
-        self.heartbeat = task.LoopingCall(self._beat)
-        self.heartbeat.start(self.heartbeat_interval, now=False).addErrback(
-            lambda failure: logger.debug("Crawl run heartbeat stopped: %s", failure.value)
-        )
+        self.heartbeat = asyncio.ensure_future(self._beat(run_id))
 
-    def _beat(self) -> Any:
-        """Renew ``heartbeat_at`` in a thread; a failed beat is only logged (the next one may pass)."""
-        engine, run_id = self.engine, self.run_id
-        if engine is None or run_id is None:
-            return None
-        table = TABLES["crawl_runs"]
+    async def _beat(self, run_id: int) -> None:
+        """Renew ``heartbeat_at`` every interval; a failed beat is only logged (the next one may pass)."""
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                await asyncio.to_thread(self.archive.beat, run_id)
+            except Exception as exc:
+                logger.debug("Crawl run heartbeat not written: %s", exc)
 
-        def beat() -> None:
-            with engine.begin() as connection:
-                connection.execute(
-                    table.update().where(table.c.id == run_id).values(heartbeat_at=dt.datetime.now(dt.UTC))
-                )
-
-        return threads.deferToThread(beat).addErrback(
-            lambda failure: logger.debug("Crawl run heartbeat not written: %s", failure.value)
-        )
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.heartbeat is not None and self.heartbeat.running:
-            self.heartbeat.stop()
-        if self.engine is None or self.run_id is None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            self.heartbeat = None
+        if self.run_id is None:
+            await self._close()
             return
-        table = TABLES["crawl_runs"]
         assert self.crawler.stats is not None
+        now = dt.datetime.now(dt.UTC)
         try:
-            with begin_write(self.engine) as connection:
-                # Workers of one crawl outlive each other: the last ones mark a killed one lost.
-                mark_lost_runs(connection, host=socket.gethostname(), stale_after=self.stale_after,
-                               now=dt.datetime.now(dt.UTC))
-                connection.execute(
-                    table.update()
-                    .where(table.c.id == self.run_id)
-                    .values(
-                        finished_at=dt.datetime.now(dt.UTC),
-                        heartbeat_at=dt.datetime.now(dt.UTC),
-                        status=run_status(reason),
-                        finish_reason=reason,
-                        counts=run_counts(self.crawler.stats.get_stats()),
-                    )
-                )
+            await asyncio.to_thread(
+                self.archive.finish_run,
+                self.run_id,
+                host=socket.gethostname(),
+                stale_after=self.stale_after,
+                alive=process_alive,
+                finished_at=now,
+                heartbeat_at=now,
+                status=run_status(reason),
+                finish_reason=reason,
+                counts=run_counts(self.crawler.stats.get_stats()),
+            )
         except sa.exc.SQLAlchemyError as exc:
             logger.warning("Crawl run %s not completed in the database: %s", self.run_id, type(exc).__name__)
         finally:
-            self._dispose()
+            await self._close()
 
-    def _dispose(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-            self.engine = None
+    async def _close(self) -> None:
+        if self.opened:
+            self.opened = False
+            await self.archive.close()

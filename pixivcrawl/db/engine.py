@@ -59,6 +59,17 @@ def create_engine(url: str | sa.URL, **kwargs: Any) -> Engine:
     return sa.create_engine(url, **kwargs)
 
 
+def machine_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is the machine's or the server's fault (gone, full, read-only, locked), not the data's.
+
+    Those are retried with a pause (an outage may end); a data error is not, it
+    costs only the items that carry it.
+    """
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
 def sqlite_file(url: str | sa.URL) -> Path | None:
     """The database file of a SQLite URL (None for other databases and in-memory ones)."""
     url = sa.make_url(url)

@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from pixivcrawl.db.engine import begin_write, create_engine, mask_url, upgrade
-from pixivcrawl.db.events import Changes, find_changes
+from pixivcrawl.db.archive import Archive
+from pixivcrawl.db.engine import machine_fault, mask_url
+from pixivcrawl.db.events import Changes
 from pixivcrawl.db.rows import Rows, builder_for, merge_rows, rows_for
-from pixivcrawl.db.schema import TABLES
-from pixivcrawl.db.upsert import Writer
 from pixivcrawl.rejects import STATS_KEY as REJECTED
 from pixivcrawl.rejects import Reject, RejectedItem, object_id
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
-    from sqlalchemy.engine import Engine
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,17 +33,6 @@ STATS_PREFIX = "pixivcrawl/db"
 #: The finish reason of a crawl stopped because the database kept refusing writes.
 DATABASE_FAILED = "database_failed"
 Batch = list[tuple[Any, dt.datetime]]
-
-
-def machine_fault(exc: BaseException) -> bool:
-    """Whether ``exc`` is the machine's or the server's fault (gone, full, read-only, locked), not the data's.
-
-    Those are retried with a pause (an outage may end); a data error is not, it
-    costs only the items that carry it.
-    """
-    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)):
-        return True
-    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 
 class DatabaseFailed(Exception):
@@ -68,17 +55,19 @@ def describe_error(exc: BaseException, url: str | sa.URL) -> str:
 
 
 class StorePipeline:
-    """Buffer items and upsert them into the archive at ``PIXIV_DATABASE_URL``.
+    """Buffer items and upsert them into the crawl's archive (:class:`~pixivcrawl.db.archive.Archive`,
+    at ``PIXIV_DATABASE_URL``).
 
     A batch is written when ``PIXIV_DB_BATCH_SIZE`` items are buffered, every
     ``PIXIV_DB_FLUSH_INTERVAL`` seconds, and when the spider closes; each batch
-    is one transaction, and batches are written one at a time, in order, by a
-    single database thread. The database is migrated when the spider opens; if
-    it cannot be reached the crawl stops with ``database_unreachable``.
+    is one transaction (with the rejects recorded since the last one), and batches
+    are written one at a time, in order, by a single database thread. The database
+    is migrated when the spider opens; if it cannot be reached the crawl stops with
+    ``database_unreachable``.
     Items of a type with no rows builder pass through unstored.
 
     Isolation: when a batch fails for its data (a value the database refuses),
-    its items are written one by one; every good one is kept and each refused
+    its items are written one by one (each in a savepoint of one transaction); every good one is kept and each refused
     one is recorded in ``rejects`` (reason ``store``, one WARNING each,
     ``pixivcrawl/rejected_items``), as are the items validation refused.
 
@@ -93,7 +82,7 @@ class StorePipeline:
 
     def __init__(
         self,
-        url: str,
+        archive: Archive,
         batch_size: int,
         flush_interval: float,
         stats: StatsCollector,
@@ -103,7 +92,8 @@ class StorePipeline:
         retry_backoff: float = 0.0,
         retry_backoff_max: float = 0.0,
     ) -> None:
-        self.url = url
+        self.archive = archive
+        self.url = archive.url
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
         self.stats = stats
@@ -113,7 +103,7 @@ class StorePipeline:
         self.retry_backoff_max = retry_backoff_max
         self.spider_name = getattr(crawler.spidercls, "name", None) if crawler else None
         self.failed = False
-        self.engine: Engine | None = None
+        self.opened = False
         self._buffer: list[tuple[Any, dt.datetime]] = []
         self._rejects: list[Reject] = []
         self._in_flight: list[asyncio.Task[None]] = []
@@ -125,7 +115,7 @@ class StorePipeline:
         assert crawler.stats is not None
         s = crawler.settings
         pipeline = cls(
-            s["PIXIV_DATABASE_URL"],
+            Archive.from_crawler(crawler),
             s.getint("PIXIV_DB_BATCH_SIZE"),
             s.getfloat("PIXIV_DB_FLUSH_INTERVAL"),
             crawler.stats,
@@ -139,37 +129,28 @@ class StorePipeline:
 
     def item_dropped(self, item: Any, exception: BaseException, **kwargs: Any) -> None:
         """Items validation refused are recorded with the next batch."""
-        if isinstance(exception, RejectedItem) and self.engine is not None and not self.failed:
+        if isinstance(exception, RejectedItem) and self.opened and not self.failed:
             self._rejects.append(exception.reject)
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
         assert self._executor is not None
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
-    def _open(self) -> Engine:
-        engine = create_engine(self.url)
-        try:
-            upgrade(engine)
-        except BaseException:
-            engine.dispose()
-            raise
-        return engine
-
     async def open_spider(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pixivcrawl-db")
         try:
-            self.engine = await self._run(self._open)
+            await self.archive.open()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             logger.error(
                 "Cannot open the archive database %s: %s", mask_url(self.url), describe_error(exc, self.url)
             )
             raise CloseSpider("database_unreachable") from None
-        self.writer = Writer(self.engine.dialect)
+        self.opened = True
         if self.flush_interval > 0:
             self._timer = asyncio.ensure_future(self._flush_periodically())
 
     async def process_item(self, item: Any) -> Any:
-        if self.engine is None or self.failed:
+        if not self.opened or self.failed:
             return item
         if builder_for(item) is None:
             self.stats.inc_value(f"{STATS_PREFIX}/items_skipped/{type(item).__name__}")
@@ -264,43 +245,27 @@ class StorePipeline:
                 time.sleep(delay)
 
     def _write_once(self, batch: Batch, rejects: list[Reject], run_id: int | None) -> tuple[dict[str, int], list[Reject], Changes]:
-        assert self.engine is not None
-        refused: list[Reject] = []
+        """One transaction: the batch's rows, its work_events and the rejects (so a retry counts it again whole)."""
+        reject_rows = [r.row() for r in rejects]
+        items: list[Rows] = [rows_for(item, seen_at) for item, seen_at in batch]
+        rows: Rows = {}
+        for item_rows in items:
+            merge_rows(rows, item_rows)
         try:
-            written, changes = self._write_items(batch, run_id)
+            written, changes = self.archive.write(rows, run_id=run_id, rejects=reject_rows)
+            return written, [], changes
         except Exception as exc:
             if machine_fault(exc):
                 raise
-            # One item's bad value must not cost the others: write them one by one.
-            written, changes = {}, Changes()
-            for item, seen_at in batch:
-                try:
-                    item_written, item_changes = self._write_items([(item, seen_at)], run_id)
-                    for table, count in item_written.items():
-                        written[table] = written.get(table, 0) + count
-                    changes.events.extend(item_changes.events)
-                    changes.new_users += item_changes.new_users
-                except Exception as item_exc:
-                    if machine_fault(item_exc):
-                        raise
-                    refused.append(self._reject(item, item_exc))
-        if rejects or refused:
-            with begin_write(self.engine) as connection:
-                connection.execute(TABLES["rejects"].insert(), [r.row() for r in (*rejects, *refused)])
-            written["rejects"] = len(rejects) + len(refused)
-        return written, refused, changes
+        # One item's bad value must not cost the others: write them one by one.
+        refused: list[Reject] = []
 
-    def _write_items(self, batch: Batch, run_id: int | None) -> tuple[dict[str, int], Changes]:
-        rows: Rows = {}
-        for item, seen_at in batch:
-            merge_rows(rows, rows_for(item, seen_at))
-        assert self.engine is not None
-        with begin_write(self.engine) as connection:
-            changes = find_changes(connection, rows, dt.datetime.now(dt.UTC))
-            written = self.writer.write(connection, rows)
-            if changes.events:
-                connection.execute(TABLES["work_events"].insert(), [{**e, "run_id": run_id} for e in changes.events])
-            return written, changes
+        def refuse(index: int, exc: Exception) -> dict[str, Any]:
+            refused.append(self._reject(batch[index][0], exc))
+            return refused[-1].row()
+
+        written, changes = self.archive.write_each(items, run_id=run_id, rejects=reject_rows, refuse=refuse)
+        return written, refused, changes
 
     def _count_changes(self, changes: Changes) -> None:
         """The stats a run's report reads: new works and users, changed works, events by kind."""
@@ -323,12 +288,12 @@ class StorePipeline:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self.engine is not None:
+        if self.opened:
             if not self.failed:
                 await self.flush()
             await self._wait_in_flight(0)
-            await self._run(self.engine.dispose)
-            self.engine = None
+            self.opened = False
+            await self.archive.close()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None

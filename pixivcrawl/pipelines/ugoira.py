@@ -312,22 +312,18 @@ class UgoiraPipeline(PixivFilesPipeline):
     def recorded_ugoira(self, illust: Illust) -> tuple[StoredFile, StoredFile | None] | None:
         """The archived zip (and animation) of this upload, if the database has them."""
         assert illust.ugoira is not None
-        rows = self.archived.query(
-            "SELECT zip_url, zip_local_path, zip_size, zip_sha256, animation_local_path, animation_size, "
-            "animation_sha256 FROM ugoira WHERE illust_id = :id",
-            id=illust.id,
-        )
-        if not rows:
+        r = self.archived.archive.recorded_ugoira(illust.id)
+        if r is None:
             return None
-        r = rows[0]
-        if not same_image(r.zip_url, illust.ugoira.zip_url) or not r.zip_local_path or r.zip_size is None or not r.zip_sha256:
+        if not same_image(r["zip_url"], illust.ugoira.zip_url) or not r["zip_local_path"] or r["zip_size"] is None \
+                or not r["zip_sha256"]:
             return None
-        url = big_zip_url(r.zip_url) if "1920x1080" in r.zip_local_path else r.zip_url
-        zip_file = StoredFile(url=url, local_path=r.zip_local_path, size=r.zip_size, sha256=r.zip_sha256)
+        url = big_zip_url(r["zip_url"]) if "1920x1080" in r["zip_local_path"] else r["zip_url"]
+        zip_file = StoredFile(url=url, local_path=r["zip_local_path"], size=r["zip_size"], sha256=r["zip_sha256"])
         animation = None
-        if r.animation_local_path and r.animation_size is not None and r.animation_sha256:
-            animation = StoredFile(url=url, local_path=r.animation_local_path, size=r.animation_size,
-                                   sha256=r.animation_sha256)
+        if r["animation_local_path"] and r["animation_size"] is not None and r["animation_sha256"]:
+            animation = StoredFile(url=url, local_path=r["animation_local_path"], size=r["animation_size"],
+                                   sha256=r["animation_sha256"])
         return zip_file, animation
 
     def verify(self, body: bytes, request: Request) -> Facts:

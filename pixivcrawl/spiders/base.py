@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Self
 
 import scrapy
-from scrapy import signals
 
 from pixivcrawl import api
 from pixivcrawl.db.archive import Archive
@@ -99,7 +98,6 @@ class PixivSpider(DeclaredArguments, WorkItems, scrapy.Spider):  # type: ignore[
         spider.max_listing_pages = crawler.settings.getint("PIXIV_MAX_PAGES")
         if spider.incremental:
             spider.archive = Archive.from_crawler(crawler)
-            crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
         return spider
 
     @property

@@ -152,13 +152,13 @@ async def store(url: str, items: list[Any], *, record_run: str | None = None, **
     pipeline = build_from_crawler(StorePipeline, crawler)
     await pipeline.open_spider()
     if recorder:
-        recorder.spider_opened(spider)
+        await recorder.spider_opened(spider)
     for item in items:
         await pipeline.process_item(item)
         crawler.stats.inc_value("item_scraped_count")
     await pipeline.close_spider()
     if recorder:
-        recorder.spider_closed(spider, "finished")
+        await recorder.spider_closed(spider, "finished")
     return crawler
 
 

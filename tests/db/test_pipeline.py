@@ -88,7 +88,7 @@ async def test_an_item_the_database_refuses_is_recorded_in_rejects_and_the_crawl
 ) -> None:
     pipeline, crawler = make_pipeline(sqlite_url, PIXIV_DB_BATCH_SIZE=1)
     await pipeline.open_spider()
-    write = pipeline.writer.write
+    write = pipeline.archive.writer.write
     # The batch, then the item alone: a data error, not the machine's.
     calls = iter([RuntimeError("bad value"), RuntimeError("bad value"), None])
 
@@ -97,7 +97,7 @@ async def test_an_item_the_database_refuses_is_recorded_in_rejects_and_the_crawl
             raise error
         return write(connection, rows)
 
-    monkeypatch.setattr(pipeline.writer, "write", flaky)
+    monkeypatch.setattr(pipeline.archive.writer, "write", flaky)
     await pipeline.process_item(illust(1))
     await pipeline.process_item(illust(2))
     await pipeline.close_spider()
@@ -135,7 +135,7 @@ async def test_archived_ids_are_the_available_works(sqlite_url: str) -> None:
     assert await archive.archived_ids("illust", [1, 2, 3, 4]) == {1, 2}
     assert await archive.archived_ids("illust", iter([2, 3])) == {2}
     assert await archive.archived_ids("novel", [1]) == set()
-    archive.close()
+    archive.dispose()
 
 
 class ItemsSpider(Spider):

@@ -101,7 +101,6 @@ class PixivFilesPipeline(FilesPipeline):
         hosts: HostPolicy,
         covers: bool,
         profile_images: bool,
-        database_url: str,
         store_retry_times: int,
         store_retry_backoff: float,
     ) -> None:
@@ -111,7 +110,7 @@ class PixivFilesPipeline(FilesPipeline):
         self.hosts = hosts
         self.covers = covers
         self.profile_images = profile_images
-        self.archived = ArchivedFiles(database_url)
+        self.archived = ArchivedFiles.from_crawler(crawler)
         # Per item being processed (by id): the database's facts, then the requests made.
         self._recorded: dict[int, dict[str, Recorded]] = {}
         self._requests: dict[int, list[Request]] = {}
@@ -131,13 +130,11 @@ class PixivFilesPipeline(FilesPipeline):
             "hosts": HostPolicy.from_settings(s),
             "covers": s.getbool("PIXIV_DOWNLOAD_COVERS"),
             "profile_images": s.getbool("PIXIV_DOWNLOAD_PROFILE_IMAGES"),
-            "database_url": s["PIXIV_DATABASE_URL"],
             "store_retry_times": s.getint("PIXIV_FILES_STORE_RETRY_TIMES"),
             "store_retry_backoff": s.getfloat("PIXIV_FILES_STORE_RETRY_BACKOFF"),
         }
 
     def close_spider(self) -> None:
-        self.archived.close()
         if isinstance(self.store, AtomicFSFilesStore):
             self.store.close()
 
