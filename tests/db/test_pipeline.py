@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from scrapy import Spider
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_f_from_coro_f
@@ -279,3 +280,32 @@ async def test_a_running_crawl_renews_its_heartbeat(sqlite_url: str) -> None:
     assert len(set(beats)) >= 2
     [(host, pid, status)] = query(sqlite_url, "SELECT host, pid, status FROM crawl_runs")
     assert (host, pid, status) == (socket.gethostname(), os.getpid(), "finished")
+
+
+@deferred_f_from_coro_f
+async def test_a_batch_retried_after_an_outage_counts_its_new_works_once(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixivcrawl.db.archive import Archive
+    from pixivcrawl.rejects import Reject, RejectedItem
+
+    pipeline, crawler = make_pipeline(sqlite_url, PIXIV_DB_RETRY_TIMES=2, PIXIV_DB_RETRY_BACKOFF=0,
+                                      PIXIV_DB_RETRY_BACKOFF_MAX=0)
+    await pipeline.open_spider()
+    record = Archive._record_rejects
+    faults = iter([sa.exc.OperationalError("INSERT INTO rejects", {}, Exception("disk I/O error"))])
+
+    def outage_at_the_rejects(*args: Any) -> None:
+        if (fault := next(faults, None)) is not None:
+            raise fault
+        record(*args)
+
+    monkeypatch.setattr(Archive, "_record_rejects", staticmethod(outage_at_the_rejects))
+    reject = Reject.of(None, kind="illust", reason="validation", error="id: missing", spider="store")
+    pipeline.item_dropped({}, RejectedItem("refused", reject))
+    await pipeline.process_item(illust(1))
+    await pipeline.close_spider()
+    assert crawler.stats.get_value("pixivcrawl/db/retries") == 1
+    assert crawler.stats.get_value("pixivcrawl/works/new") == 1
+    assert query(sqlite_url, "SELECT count(*) FROM work_events WHERE event = 'new'") == [(1,)]
+    assert query(sqlite_url, "SELECT reason FROM rejects") == [("validation",)]
