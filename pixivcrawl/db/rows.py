@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from pixivcrawl.db.rules import Row, Rows
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.models import (
@@ -77,13 +79,28 @@ COLUMNS = {name: tuple(c.name for c in table.columns) for name, table in TABLES.
 SEEN = frozenset({"first_seen_at", "last_seen_at"})
 
 
-def row(table: str, model: object, seen_at: dt.datetime | None = None, /, **given: Any) -> Row:
+def row(table: str, model: BaseModel, seen_at: dt.datetime | None = None, /, **given: Any) -> Row:
     """A whole row of ``table``: each column from ``given``, else ``seen_at`` (first/last_seen_at),
-    else ``model``'s field of the same name (AttributeError if it has none: add the field)."""
-    return {
-        c: given[c] if c in given else seen_at if c in SEEN and seen_at is not None else getattr(model, c)
-        for c in COLUMNS[table]
-    }
+    else ``model``'s field of the same name (a column the model has no field for is an error)."""
+    if seen_at is not None:
+        for column in _SEEN_IN[table]:
+            given[column] = seen_at
+    plan = (table, *given)
+    columns = _FROM_MODEL.get(plan)
+    if columns is None:
+        columns = _FROM_MODEL[plan] = tuple(c for c in COLUMNS[table] if c not in given)
+    fields = model.__dict__  # a pydantic model's field values: faster to read than its attributes
+    try:
+        values = {c: fields[c] for c in columns}
+    except KeyError as exc:
+        raise AttributeError(f"{type(model).__name__} has no field for column {table}.{exc.args[0]}") from None
+    values.update(given)
+    return values
+
+
+#: (table, the columns given) -> the columns :func:`row` reads from the model.
+_FROM_MODEL: dict[tuple[str, ...], tuple[str, ...]] = {}
+_SEEN_IN = {name: tuple(c for c in columns if c in SEEN) for name, columns in COLUMNS.items()}
 
 
 def blank_row(table: str, seen_at: dt.datetime, /, **given: Any) -> Row:
@@ -125,7 +142,7 @@ def _extension(file: StoredFile | None) -> str | None:
 
 
 def _tag_rows(tags: list[Tag] | list[NovelTag]) -> list[Row]:
-    return [row("tags", t) for t in tags]
+    return [{"name": t.name, "translated_name": t.translated_name} for t in tags]
 
 
 @rows_builder(Illust)
