@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browse.conftest import Browse, running_browse
 from tests.crawl import REPO, scrapy_command
@@ -133,6 +135,10 @@ def test_canned_query_runs_with_defaults_and_with_a_value(browse: Browse, chromi
     field.clear()
     field.send_keys(tag)
     field.submit()
+    # The answer is a new page: wait for the old one's rows to go before counting the new ones.
+    WebDriverWait(chromium, 30).until(staleness_of(rows[0]))
+    WebDriverWait(chromium, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert "tag=" in chromium.current_url
     expected = browse.archive.query(
         "SELECT count(DISTINCT o.tag) FROM illust_tags t JOIN illust_tags o ON o.illust_id = t.illust_id "
         "AND o.tag <> t.tag WHERE t.tag = ?", tag)[0][0]
