@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -35,6 +35,20 @@ class PixivModel(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
     # The API object this model was parsed from (kind, raw JSON, URL), for the rejects table.
     _source: Any = PrivateAttr(default=None)
+    #: Fields pixivcrawl fills itself (downloaded files, what it concluded): never read from Pixiv's JSON.
+    OWN_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def pixiv_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The values of ``data`` (a Pixiv object) named as this model's fields are: a field
+        Pixiv sends under its own name needs no parser code."""
+        names = _PIXIV_NAMES.get(cls)
+        if names is None:
+            names = _PIXIV_NAMES[cls] = frozenset(cls.model_fields.keys() - cls.OWN_FIELDS)
+        return {k: v for k, v in data.items() if k in names}
+
+
+_PIXIV_NAMES: dict[type[PixivModel], frozenset[str]] = {}
 
 
 class Tag(PixivModel):
@@ -43,6 +57,8 @@ class Tag(PixivModel):
 
 
 class User(PixivModel):
+    OWN_FIELDS = frozenset({"profile_image_file"})
+
     id: Int64 = Field(ge=0)
     name: str = ""
     account: str = ""
@@ -100,6 +116,8 @@ class Ugoira(PixivModel):
 class Illust(PixivModel):
     """An illustration, manga or ugoira, with its user, tags and pages."""
 
+    OWN_FIELDS = frozenset({"pages", "status", "restriction", "ugoira"})
+
     id: Int64 = Field(ge=1)
     title: str = ""
     type: str = "illust"
@@ -148,6 +166,8 @@ class NovelTag(Tag):
 
 class Novel(PixivModel):
     """A novel's metadata (reference §5.2); its text is a :class:`NovelText`."""
+
+    OWN_FIELDS = frozenset({"cover_file", "status", "restriction"})
 
     id: Int64 = Field(ge=1)
     title: str = ""

@@ -3,6 +3,11 @@
 No Response, no I/O: each takes the decoded JSON of one object (plus context)
 and returns a model, raising ``pydantic.ValidationError`` or ``ValueError`` when
 the payload is not what Pixiv sends. Tests feed them sample payloads.
+
+A field Pixiv sends under the model's own name is read as it is
+(:meth:`~pixivcrawl.models.PixivModel.pixiv_fields`); the parsers say only what
+differs: renamed and nested values, nulls that mean a default, statuses, pages
+and placeholders.
 """
 
 from __future__ import annotations
@@ -59,18 +64,18 @@ def placeholder_name(url: str | None) -> str | None:
 def parse_user(data: dict[str, Any], detail: dict[str, Any] | None = None) -> User:
     """A user from an embedded ``user`` object, or from ``/v1/user/detail`` when ``detail`` is given."""
     images = data.get("profile_image_urls") or {}
-    return User(
-        id=int(data["id"]),
-        name=data.get("name") or "",
-        account=data.get("account") or "",
-        profile_image_url=images.get("medium") or images.get("px_170x170"),
-        comment=data.get("comment"),
-        is_followed=data.get("is_followed"),
-        is_muted=data.get("is_muted"),
-        profile=(detail or {}).get("profile"),
-        profile_publicity=(detail or {}).get("profile_publicity"),
-        workspace=(detail or {}).get("workspace"),
-    )
+    detail = detail or {}
+    return User.model_validate({
+        **User.pixiv_fields(data),
+        # Only /v1/user/detail has them, beside the user object.
+        "profile": detail.get("profile"),
+        "profile_publicity": detail.get("profile_publicity"),
+        "workspace": detail.get("workspace"),
+        "id": int(data["id"]),
+        "name": data.get("name") or "",
+        "account": data.get("account") or "",
+        "profile_image_url": images.get("medium") or images.get("px_170x170"),
+    })
 
 
 def parse_user_detail(data: dict[str, Any]) -> User:
@@ -152,37 +157,33 @@ def parse_illust(data: dict[str, Any]) -> Illust:
     series = data.get("series") or {}
     pages = _pages(data) if available else []
     metadata = data.get("ugoira_metadata") if available else None
-    return Illust(
-        id=data["id"],
-        title=data.get("title") or "",
-        type=data.get("type") or "illust",
-        caption=data.get("caption") or "",
-        restrict=data.get("restrict") or 0,
-        x_restrict=data.get("x_restrict") or 0,
-        sanity_level=shown(data, available, "sanity_level"),
-        ai_type=data.get("illust_ai_type") or 0,
-        book_style=data.get("illust_book_style"),
-        create_date=data.get("create_date"),
-        page_count=shown(data, available, "page_count", 1),
-        width=shown(data, available, "width", 0),
-        height=shown(data, available, "height", 0),
-        total_view=shown(data, available, "total_view"),
-        total_bookmarks=shown(data, available, "total_bookmarks"),
-        total_comments=shown(data, available, "total_comments"),
-        is_bookmarked=data.get("is_bookmarked"),
-        is_muted=data.get("is_muted"),
-        series_id=series.get("id"),
-        series_title=series.get("title"),
-        tools=data.get("tools") or [],
-        user=parse_user(data["user"]),
-        tags=[Tag(name=t["name"], translated_name=t.get("translated_name")) for t in data.get("tags") or []],
-        pages=pages,
-        status=status,
-        restriction=restriction,
-        ugoira=parse_ugoira(metadata) if metadata else None,
-        restriction_attributes=data.get("restriction_attributes"),
-        comment_access_control=data.get("comment_access_control"),
-    )
+    return Illust.model_validate({
+        **Illust.pixiv_fields(data),
+        "id": data["id"],
+        "title": data.get("title") or "",
+        "type": data.get("type") or "illust",
+        "caption": data.get("caption") or "",
+        "restrict": data.get("restrict") or 0,
+        "x_restrict": data.get("x_restrict") or 0,
+        "sanity_level": shown(data, available, "sanity_level"),
+        "ai_type": data.get("illust_ai_type") or 0,
+        "book_style": data.get("illust_book_style"),
+        "page_count": shown(data, available, "page_count", 1),
+        "width": shown(data, available, "width", 0),
+        "height": shown(data, available, "height", 0),
+        "total_view": shown(data, available, "total_view"),
+        "total_bookmarks": shown(data, available, "total_bookmarks"),
+        "total_comments": shown(data, available, "total_comments"),
+        "series_id": series.get("id"),
+        "series_title": series.get("title"),
+        "tools": data.get("tools") or [],
+        "user": parse_user(data["user"]),
+        "tags": [Tag(name=t["name"], translated_name=t.get("translated_name")) for t in data.get("tags") or []],
+        "pages": pages,
+        "status": status,
+        "restriction": restriction,
+        "ugoira": parse_ugoira(metadata) if metadata else None,
+    })
 
 
 def parse_deleted_illust(data: dict[str, Any]) -> Illust:
@@ -217,30 +218,24 @@ def parse_novel(data: dict[str, Any]) -> Novel:
     status, restriction = illust_status(data)
     series = data.get("series") or {}
     available = status is WorkStatus.AVAILABLE
-    return Novel(
-        id=data["id"],
-        title=data.get("title") or "",
-        caption=data.get("caption") or "",
-        restrict=data.get("restrict") or 0,
-        x_restrict=data.get("x_restrict") or 0,
-        is_original=data.get("is_original"),
-        ai_type=data.get("novel_ai_type") or 0,
-        create_date=data.get("create_date"),
-        page_count=shown(data, available, "page_count", 1),
-        text_length=shown(data, available, "text_length"),
-        cover_url=cover_url(data) if available else None,
-        total_view=shown(data, available, "total_view"),
-        total_bookmarks=shown(data, available, "total_bookmarks"),
-        total_comments=shown(data, available, "total_comments"),
-        is_bookmarked=data.get("is_bookmarked"),
-        is_muted=data.get("is_muted"),
-        is_mypixiv_only=data.get("is_mypixiv_only"),
-        is_x_restricted=data.get("is_x_restricted"),
-        visible=data.get("visible"),
-        series_id=series.get("id") or None,
-        series_title=series.get("title"),
-        user=parse_user(data["user"]),
-        tags=[
+    return Novel.model_validate({
+        **Novel.pixiv_fields(data),
+        "id": data["id"],
+        "title": data.get("title") or "",
+        "caption": data.get("caption") or "",
+        "restrict": data.get("restrict") or 0,
+        "x_restrict": data.get("x_restrict") or 0,
+        "ai_type": data.get("novel_ai_type") or 0,
+        "page_count": shown(data, available, "page_count", 1),
+        "text_length": shown(data, available, "text_length"),
+        "cover_url": cover_url(data) if available else None,
+        "total_view": shown(data, available, "total_view"),
+        "total_bookmarks": shown(data, available, "total_bookmarks"),
+        "total_comments": shown(data, available, "total_comments"),
+        "series_id": series.get("id") or None,
+        "series_title": series.get("title"),
+        "user": parse_user(data["user"]),
+        "tags": [
             NovelTag(
                 name=t["name"],
                 translated_name=t.get("translated_name"),
@@ -248,9 +243,9 @@ def parse_novel(data: dict[str, Any]) -> Novel:
             )
             for t in data.get("tags") or []
         ],
-        status=status,
-        restriction=restriction,
-    )
+        "status": status,
+        "restriction": restriction,
+    })
 
 
 def parse_deleted_novel(data: dict[str, Any]) -> Novel:
@@ -310,37 +305,28 @@ def novel_images(novel: dict[str, Any]) -> list[NovelImage]:
 def parse_illust_series(data: dict[str, Any]) -> Series:
     """``illust_series_detail`` of ``/v1/illust/series``."""
     covers = data.get("cover_image_urls") or {}
-    return Series(
-        kind="illust",
-        id=data["id"],
-        title=data.get("title") or "",
-        caption=data.get("caption"),
-        user=parse_user(data["user"]) if data.get("user") else None,
-        cover_url=covers.get("medium"),
-        work_count=data.get("series_work_count"),
-        create_date=data.get("create_date"),
-        width=data.get("width"),
-        height=data.get("height"),
-        watchlist_added=data.get("watchlist_added"),
-    )
+    return Series.model_validate({
+        **Series.pixiv_fields(data),
+        "kind": "illust",
+        "id": data["id"],
+        "title": data.get("title") or "",
+        "user": parse_user(data["user"]) if data.get("user") else None,
+        "cover_url": covers.get("medium"),
+        "work_count": data.get("series_work_count"),
+    })
 
 
 def parse_novel_series(data: dict[str, Any]) -> Series:
     """``novel_series_detail`` of ``/v2/novel/series``."""
-    return Series(
-        kind="novel",
-        id=data["id"],
-        title=data.get("title") or "",
-        caption=data.get("caption"),
-        user=parse_user(data["user"]) if data.get("user") else None,
-        work_count=data.get("content_count"),
-        is_original=data.get("is_original"),
-        is_concluded=data.get("is_concluded"),
-        total_character_count=data.get("total_character_count"),
-        ai_type=data.get("novel_ai_type"),
-        display_text=data.get("display_text"),
-        watchlist_added=data.get("watchlist_added"),
-    )
+    return Series.model_validate({
+        **Series.pixiv_fields(data),
+        "kind": "novel",
+        "id": data["id"],
+        "title": data.get("title") or "",
+        "user": parse_user(data["user"]) if data.get("user") else None,
+        "work_count": data.get("content_count"),
+        "ai_type": data.get("novel_ai_type"),
+    })
 
 
 def parse_series_entry(data: dict[str, Any]) -> SeriesEntry:
@@ -351,19 +337,18 @@ def parse_comment(data: dict[str, Any]) -> Comment:
     """A comment (v3 or replies) with its ``work_kind``, ``work_id`` and ``parent_id`` context."""
     stamp = data.get("stamp") or {}
     user = data.get("user")
-    return Comment(
-        id=data["id"],
-        work_kind=data["work_kind"],
-        work_id=data["work_id"],
-        parent_id=data.get("parent_id") or (data.get("parent_comment") or {}).get("id"),
+    return Comment.model_validate({
+        **Comment.pixiv_fields(data),
+        "id": data["id"],
+        "work_kind": data["work_kind"],
+        "work_id": data["work_id"],
+        "parent_id": data.get("parent_id") or (data.get("parent_comment") or {}).get("id"),
         # A commenter who left Pixiv comes as null (or with id 0).
-        user=parse_user(user) if user and user.get("id") else None,
-        text=data.get("comment") or "",
-        date=data.get("date"),
-        has_replies=data.get("has_replies"),
-        stamp_id=stamp.get("stamp_id"),
-        stamp_url=stamp.get("stamp_url"),
-    )
+        "user": parse_user(user) if user and user.get("id") else None,
+        "text": data.get("comment") or "",
+        "stamp_id": stamp.get("stamp_id"),
+        "stamp_url": stamp.get("stamp_url"),
+    })
 
 
 def parse_trending_tag(data: dict[str, Any]) -> TrendingTag:

@@ -118,3 +118,18 @@ def test_novel_images_of_the_webview_object() -> None:
         ("pixiv", "9", 9, None, None, None),  # hidden from the reader: no file
     ]
     assert novel_images({"text": "plain", "images": [], "illusts": []}) == []
+
+
+def test_a_field_pixiv_names_like_the_model_is_read_but_never_one_pixivcrawl_fills_itself() -> None:
+    data = sample("illust_multi")
+    data["restriction_attributes"] = ["restricted_mode"]  # read by name: no parser code names it
+    data["pages"] = []
+    data["status"] = "deleted"
+    data["ugoira"] = {"zip_url": "https://i.pximg.net/evil.zip", "frames": []}
+    data["user"]["profile_image_file"] = {"url": "x", "local_path": "../../etc/passwd", "size": 1, "sha256": "0" * 64}
+    illust = parse_illust(data)
+    assert illust.restriction_attributes == ["restricted_mode"]
+    assert len(illust.pages) == 2
+    assert illust.status is WorkStatus.AVAILABLE
+    assert illust.ugoira is None
+    assert illust.user.profile_image_file is None
