@@ -10,7 +10,7 @@ from pixivcrawl.db.schema import TABLES
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from sqlalchemy.engine import Connection
 
@@ -53,3 +53,30 @@ def insert_run(connection: Connection, **values: Any) -> int:
 def update_run(connection: Connection, run_id: int, **values: Any) -> None:
     table = TABLES["crawl_runs"]
     connection.execute(table.update().where(table.c.id == run_id).values(**values))
+
+
+def latest_runs(connection: Connection, job: str | None, last: int) -> list[dict[str, Any]]:
+    """The latest ``last`` rows (of ``job``), newest first."""
+    table = TABLES["crawl_runs"]
+    query = sa.select(table).order_by(table.c.id.desc()).limit(last)
+    if job is not None:
+        query = query.where(table.c.job == job)
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def run_of_process(connection: Connection, *, job: str, host: str, pid: int) -> dict[str, Any] | None:
+    """The row a job's crawl process recorded, if it recorded one."""
+    table = TABLES["crawl_runs"]
+    row = connection.execute(
+        sa.select(table).where(table.c.job == job, table.c.host == host, table.c.pid == pid).order_by(table.c.id.desc()).limit(1)
+    ).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def last_started(connection: Connection, job: str, statuses: Collection[str]) -> dt.datetime | None:
+    """When the job's latest run with one of ``statuses`` started."""
+    table = TABLES["crawl_runs"]
+    started: dt.datetime | None = connection.execute(
+        sa.select(sa.func.max(table.c.started_at)).where(table.c.job == job, table.c.status.in_(statuses))
+    ).scalar()
+    return started

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from pixivcrawl.db.schema import TABLES
+from pixivcrawl.db import runs
 from pixivcrawl.summary import human_bytes, human_duration
 
 if TYPE_CHECKING:
@@ -80,25 +78,15 @@ def summary_line(report: Mapping[str, Any]) -> str:
 
 def history(connection: Connection, job: str | None = None, last: int = 20) -> list[dict[str, Any]]:
     """Reports of the latest ``last`` runs (of ``job``), newest first."""
-    table = TABLES["crawl_runs"]
-    query = sa.select(table).order_by(table.c.id.desc()).limit(last)
-    if job is not None:
-        query = query.where(table.c.job == job)
-    return [run_report(dict(row)) for row in connection.execute(query).mappings()]
+    return [run_report(row) for row in runs.latest_runs(connection, job, last)]
 
 
 def find_run(connection: Connection, *, job: str, host: str, pid: int) -> dict[str, Any] | None:
     """The report of the run a job's crawl process recorded, if it recorded one."""
-    table = TABLES["crawl_runs"]
-    row = connection.execute(
-        sa.select(table).where(table.c.job == job, table.c.host == host, table.c.pid == pid).order_by(table.c.id.desc()).limit(1)
-    ).mappings().first()
-    return run_report(dict(row)) if row is not None else None
+    row = runs.run_of_process(connection, job=job, host=host, pid=pid)
+    return run_report(row) if row is not None else None
 
 
 def last_success(connection: Connection, job: str) -> dt.datetime | None:
     """When the job's latest finished run started."""
-    table = TABLES["crawl_runs"]
-    return connection.execute(
-        sa.select(sa.func.max(table.c.started_at)).where(table.c.job == job, table.c.status.in_(OK_STATUSES))
-    ).scalar()
+    return runs.last_started(connection, job, OK_STATUSES)
