@@ -42,6 +42,8 @@ CONCURRENT_REQUESTS = 16
 # and ran slower here (a page is 30 works); 32 still covers a whole page.
 CONCURRENT_ITEMS = 32
 DOWNLOAD_DELAY = 0
+# Scrapy's downloader, holding each slot to its concurrency (Scrapy 2.19 sends a burst past it).
+DOWNLOADER = "pixivcrawl.downloader.PixivDownloader"
 DOWNLOAD_SLOTS = {
     "pixiv-api": {"concurrency": 1, "delay": 2.0, "jitter": 0.5},
     "pixiv-images": {"concurrency": 4, "delay": 0.0},

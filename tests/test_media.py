@@ -131,6 +131,21 @@ def illust(*urls: str) -> Illust:
     return Illust(id=5, user=User(id=7), pages=[Page(index=i, original_url=u) for i, u in enumerate(urls)])
 
 
+@deferred_f_from_coro_f
+async def test_the_image_slot_keeps_to_its_concurrency(make_sandbox, archive: Archive) -> None:
+    # A page's originals reach the image slot at once (Scrapy 2.19 sent them all): no more than the
+    # slot's concurrency are ever requested at a time, and that many are.
+    sandbox = make_sandbox(ranking_size=30, latency_image=30)
+    slots = {"pixiv-api": {"concurrency": 4, "delay": 0}, "pixiv-images": {"concurrency": 12, "delay": 0}}
+    crawler = await crawl(sandbox, archive, DOWNLOAD_SLOTS=slots)
+
+    assert_pages_complete(archive)
+    served = sandbox.stats()
+    assert served["image_requests"] > 40
+    assert served["image_in_flight_max"] == 12
+    assert crawler.stats.get_value("file_status_count/downloaded") == served["image_requests"]
+
+
 def test_hosts_outside_the_allow_list_are_never_requested(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     files = pipeline(FILES_STORE=str(tmp_path))
     item = illust(
