@@ -7,6 +7,15 @@ therefore sent all of them together: 166 image requests in flight with
 ``DOWNLOAD_SLOTS["pixiv-images"]["concurrency"] = 16``, most on a connection of
 their own, since the connection pool keeps only that many per host. Here a
 request takes its place in the slot the moment it leaves the slot's queue.
+
+The engine takes no more requests from the scheduler while CONCURRENT_REQUESTS
+are in the downloader, files included. A page's files, handed over together,
+then held the next listing page back until they were nearly all fetched, and
+the image slot sat idle while that page was requested and parsed (a quarter of
+the time with 16 image transfers and 50 ms API latency). Here files are not
+counted against CONCURRENT_REQUESTS; instead the scheduler waits while
+PIXIV_FILES_AHEAD files are queued for the image slot, so listing pages stay
+about a page ahead of the files, and no further (their items wait in memory).
 """
 
 from __future__ import annotations
@@ -15,17 +24,33 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.core.downloader import Downloader
 
+from pixivcrawl import api
+
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
     from scrapy import Request
     from scrapy.core.downloader import Slot
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
     from twisted.internet.defer import Deferred
 
 
 class PixivDownloader(Downloader):
-    """Scrapy's downloader, with no more transfers per slot than its ``concurrency``."""
+    """Scrapy's downloader, with no more transfers per slot than its ``concurrency``, and files
+    being transferred left out of CONCURRENT_REQUESTS."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.files_ahead = crawler.settings.getint("PIXIV_FILES_AHEAD")
+
+    def needs_backout(self) -> bool:
+        images = self.slots.get(api.IMAGE_SLOT)
+        if images is None:
+            return super().needs_backout()
+        if self.files_ahead and len(images.queue) >= self.files_ahead:
+            return True
+        return 0 < self.total_concurrency <= len(self.active) - len(images.active)
 
     def _wait_for_download(
         self, slot: Slot, request: Request, queue_dfd: Deferred[Response]
