@@ -20,11 +20,15 @@ about a page ahead of the files, and no further (their items wait in memory).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+import scrapy
 from scrapy.core.downloader import Downloader
 
 from pixivcrawl import api
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -43,6 +47,10 @@ class PixivDownloader(Downloader):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.files_ahead = crawler.settings.getint("PIXIV_FILES_AHEAD")
+        if not hasattr(Downloader, "_wait_for_download"):
+            # The hook below is Scrapy's (2.19) internal; another Scrapy may start downloads otherwise.
+            logger.warning("This Scrapy (%s) has no Downloader._wait_for_download: a download slot may run "
+                           "more transfers than its concurrency", scrapy.__version__)
 
     def needs_backout(self) -> bool:
         images = self.slots.get(api.IMAGE_SLOT)
