@@ -55,6 +55,23 @@ def archived_ids(connection: Connection, kind: str, ids: Iterable[int]) -> set[i
     return found
 
 
+def recorded_bookmarks(
+    connection: Connection, user_id: int, kind: str, restrict: str, ids: Iterable[int], *, with_tags: bool = False
+) -> set[int]:
+    """Which works of ``ids`` (``kind``) ``user_id``'s ``restrict`` bookmarks are recorded for;
+    ``with_tags``: only bookmarks whose tags were recorded too."""
+    table = TABLES["bookmarks"]
+    where = [table.c.user_id == user_id, table.c.work_kind == kind, table.c.restrict == restrict]
+    if with_tags:
+        where.append(table.c.tags.is_not(None))
+    wanted = sorted(set(ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        query = sa.select(table.c.work_id).where(table.c.work_id.in_(wanted[start : start + _CHUNK]), *where)
+        found.update(connection.execute(query).scalars())
+    return found
+
+
 class Archive:
     """The archive database of one crawl: one engine, migrated once, and the only place with SQL.
 
@@ -149,6 +166,21 @@ class Archive:
     async def archived_ids(self, kind: str, ids: Iterable[int]) -> set[int]:
         """Which of ``ids`` are archived whole (see :func:`archived_ids`), in one query per 900 ids."""
         return await asyncio.to_thread(self.archived_ids_sync, kind, list(ids))
+
+    def recorded_bookmarks_sync(
+        self, user_id: int, kind: str, restrict: str, ids: Sequence[int], *, with_tags: bool = False
+    ) -> set[int]:
+        with self.engine.connect() as connection:
+            if not sa.inspect(connection).has_table("bookmarks"):
+                return set()
+            return recorded_bookmarks(connection, user_id, kind, restrict, ids, with_tags=with_tags)
+
+    async def recorded_bookmarks(
+        self, user_id: int, kind: str, restrict: str, ids: Sequence[int], *, with_tags: bool = False
+    ) -> set[int]:
+        """Which of ``ids`` ``user_id`` has a recorded ``restrict`` bookmark of (see :func:`recorded_bookmarks`)."""
+        return await asyncio.to_thread(self.recorded_bookmarks_sync, user_id, kind, restrict, list(ids),
+                                       with_tags=with_tags)
 
     # --- media pipelines: files recorded by earlier runs ----------------------------------
 

@@ -47,7 +47,8 @@ class BookmarksSpider(PixivSpider):
                 api.USER_BOOKMARKS[kind], params, self.parse_bookmarks, user_id=user_id, restrict=restrict
             )
 
-    @listing(incremental=True, why="bookmarks newest first, in the order they were made")
+    @listing(incremental=True, why="bookmarks newest first, in the order they were made: a page holding a "
+                                   "bookmark recorded before reaches what earlier runs read")
     async def parse_bookmarks(self, response: TextResponse, user_id: int, restrict: str) -> AsyncIterator[Any]:
         data = response.json()
         kind = self.args["type"]
@@ -55,6 +56,20 @@ class BookmarksSpider(PixivSpider):
         items = self._page_items(kind, works, user_id, restrict)
         async for out in self.listing_page(response, data, kind, works, items, user_id=user_id, restrict=restrict):
             yield out
+
+    async def seen_before(self, kind: str, works: list[dict[str, Any]], **cb_kwargs: Any) -> bool:
+        """In incremental mode: whether this page holds a bookmark an earlier run recorded (same
+        restrict; with tags=true, with its tags). Bookmarks come newest first, so the bookmarks
+        after a recorded one are older and were read then; the new ones above it are on this page.
+        A page of only new bookmarks, even of works archived long ago, goes on to the next page."""
+        if not self.incremental or not works or self.archive is None:
+            return False
+        await self.all_archived(kind, works)  # which works need no detail (ugoira metadata, text) again
+        ids = [w["id"] for w in works if isinstance(w.get("id"), int)]
+        recorded = await self.archive.recorded_bookmarks(
+            cb_kwargs["user_id"], kind, cb_kwargs["restrict"], ids, with_tags=self.with_tags
+        )
+        return bool(recorded)
 
     def _page_items(
         self, kind: str, works: list[dict[str, Any]], user_id: int, restrict: str

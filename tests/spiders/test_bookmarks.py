@@ -80,3 +80,24 @@ async def test_incremental_rerun_costs_one_request_and_still_records_first_page_
     assert sandbox.stats()["image_requests"] == 0
     assert crawler.stats.get_value("pixivcrawl/incremental/listings_stopped") == 1
     assert archive.count("bookmarks") == len(public)
+
+
+@deferred_f_from_coro_f
+async def test_incremental_rerun_reads_on_while_pages_hold_only_new_bookmarks_of_archived_works(
+    sandbox: RunningSandbox, archive: Archive
+) -> None:
+    world = sandbox.server.world
+    public = world.user_bookmarks(ME, "public", "illust")
+    assert len(public) > 60
+    settings = {**NO_FILES, "PIXIV_INCREMENTAL": True}
+    await crawl(BookmarksSpider, sandbox, archive, settings=settings)
+
+    # 35 bookmarks, new since the last run, of works the archive has (from another crawl, say):
+    # the first page is all new bookmarks, and the second holds the last 5 of them.
+    for work_id in public[:35]:
+        archive.query("DELETE FROM bookmarks WHERE user_id = ? AND work_id = ?", ME, work_id)
+    sandbox.reset_stats()
+    crawler = await crawl(BookmarksSpider, sandbox, archive, settings=settings)
+    assert routes(sandbox) == {"/auth/token": 1, "/v1/user/bookmarks/illust": 2}
+    assert crawler.stats.get_value("pixivcrawl/incremental/listings_stopped") == 1
+    assert {w for (w,) in archive.query("SELECT work_id FROM bookmarks WHERE user_id = ?", ME)} == set(public)
