@@ -17,7 +17,7 @@ _PIXIV_VALUE = re.compile(r"""defineProperty\(\s*window\s*,\s*['"]pixiv['"]""")
 _RUBY = re.compile(r"\[\[rb:(.*?)>(.*?)\]\]")
 _JUMP_URI = re.compile(r"\[\[jumpuri:(.*?)>([^>\]]*)\]\]")
 _CHAPTER = re.compile(r"\[chapter:(.*?)\]")
-_IMAGE = re.compile(r"\[(?:pixivimage|uploadedimage):[^\]]*\]")
+_IMAGE = re.compile(r"\[(pixivimage|uploadedimage):([^\]]*)\]")
 _PIXIV_IMAGE = re.compile(r"\[pixivimage:(\d+)(?:-(\d+))?\]")
 _NEWPAGE = re.compile(r"\[newpage\]")
 _JUMP_PAGE = re.compile(r"\[jump:\d+\]")
@@ -50,18 +50,36 @@ def pixiv_images(text: str) -> list[tuple[str, int, int | None]]:
     return [(key, illust_id, page) for key, (illust_id, page) in found.items()]
 
 
-def plain_text(text: str) -> str:
-    """Pixiv's novel markup reduced to what a reader sees, for search.
+#: An embedded image as :func:`reading_pages` gives it: (``novel_images.kind``, ``novel_images.image_key``).
+ImageRef = tuple[str, str]
 
-    ``[newpage]`` becomes :data:`PAGE_BREAK`, ``[chapter:X]`` becomes X,
-    ``[[rb:漢字>かな]]`` the base text 漢字, ``[[jumpuri:label>url]]`` the label;
-    embedded images (``[pixivimage:..]``, ``[uploadedimage:..]``) and
-    ``[jump:N]`` links disappear.
+
+def reading_pages(text: str) -> list[list[str | ImageRef]]:
+    """Pixiv's novel markup as a reader sees it, page by page (``[newpage]``): each page a list of
+    its text runs and, where the text embeds an image, ``("uploaded", N)`` for ``[uploadedimage:N]``
+    or ``("pixiv", "ID-P")`` for ``[pixivimage:ID-P]`` (the keys of ``novel_images``).
+
+    ``[chapter:X]`` becomes X, ``[[rb:漢字>かな]]`` the base text 漢字,
+    ``[[jumpuri:label>url]]`` the label; ``[jump:N]`` links disappear.
     """
     # Ruby and links first: a chapter title may carry them, and their `]]` would end it.
     text = _RUBY.sub(lambda m: m.group(1).strip(), text)
     text = _JUMP_URI.sub(lambda m: m.group(1).strip(), text)
     text = _CHAPTER.sub(lambda m: m.group(1).strip(), text)
-    text = _IMAGE.sub("", text)
     text = _JUMP_PAGE.sub("", text)
-    return _NEWPAGE.sub(PAGE_BREAK, text)
+    pages: list[list[str | ImageRef]] = []
+    for page in _NEWPAGE.split(text):
+        runs: list[str | ImageRef] = []
+        at = 0
+        for image in _IMAGE.finditer(page):
+            runs += [page[at:image.start()], ("uploaded" if image.group(1) == "uploadedimage" else "pixiv", image.group(2))]
+            at = image.end()
+        runs.append(page[at:])
+        pages.append(runs)
+    return pages
+
+
+def plain_text(text: str) -> str:
+    """Pixiv's novel markup reduced to what a reader sees, for search: :func:`reading_pages` without
+    the images, ``[newpage]`` as :data:`PAGE_BREAK`."""
+    return PAGE_BREAK.join("".join(run for run in page if isinstance(run, str)) for page in reading_pages(text))

@@ -8,10 +8,12 @@ from typing import Any
 
 from tests.crawl import Archive, RunningSandbox, crawl_values, scrapy_command
 
-#: The crawls behind the browse tests: a day ranking (with ugoira), an R-18 ranking, a novel with its text.
+#: The crawls behind the browse tests: a day ranking (with ugoira), an R-18 ranking, a novel ranking
+#: (texts with embedded images), a novel with its text.
 CRAWLS: list[list[str]] = [
     ["ranking", "-a", "mode=day", "-a", "pages=2"],
     ["ranking", "-a", "mode=day_r18", "-a", "pages=1"],
+    ["ranking", "-a", "type=novel", "-a", "mode=day", "-a", "pages=1"],
     ["novel", "-a", "novel_id=20000007"],
 ]
 

@@ -4,6 +4,7 @@ canned queries, facets, and files confined to FILES_STORE."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browse.conftest import Browse, running_browse
 from tests.crawl import REPO, scrapy_command
@@ -124,6 +127,53 @@ def test_novel_text_is_readable_on_its_page(browse: Browse, chromium: Any, scree
     assert len(chromium.find_elements("css selector", ".pixiv-novel-page")) == text.count("\f") + 1
 
 
+def test_novel_ranking_grid_shows_covers_linking_to_novel_pages(browse: Browse, chromium: Any,
+                                                                screenshots: Path) -> None:
+    date, ranked = browse.archive.query(
+        "SELECT date, count(*) FROM rankings WHERE kind = 'novel' AND mode = 'day' GROUP BY date ORDER BY date DESC")[0]
+    covers = browse.archive.query(
+        "SELECT count(n.cover_local_path) FROM rankings r JOIN novels n ON n.id = r.work_id "
+        "WHERE r.kind = 'novel' AND r.mode = 'day' AND r.date = ?", date)[0][0]
+    visit(chromium, browse, "/-/pixiv/ranking?kind=novel", screenshots, "novel_ranking")
+    assert f"Novel ranking day {date}" in chromium.title
+    cells = chromium.find_elements("css selector", ".pixiv-cell")
+    assert len(cells) == ranked
+    shown = images(chromium, ".pixiv-grid img")
+    assert len(shown) == covers > 0
+    assert all(width > 0 for _, _, width, _ in shown)  # decoded, not broken
+    first = cells[0].find_element("css selector", "p a").get_attribute("href")
+    top = browse.archive.query("SELECT work_id FROM rankings WHERE kind = 'novel' AND mode = 'day' AND date = ? "
+                               "AND rank = 1", date)[0][0]
+    assert first.endswith(f"/-/pixiv/novels/{top}")
+
+
+def test_novel_page_shows_its_embedded_images_in_place(browse: Browse, chromium: Any, screenshots: Path) -> None:
+    novel_id, text = browse.archive.query(
+        "SELECT t.novel_id, t.text FROM novel_texts t WHERE (SELECT count(*) FROM novel_images i "
+        "WHERE i.novel_id = t.novel_id AND i.local_path IS NOT NULL AND i.kind = 'uploaded') > 1 "
+        "ORDER BY t.novel_id LIMIT 1")[0]
+    archived = {(kind, key) for kind, key in browse.archive.query(
+        "SELECT kind, image_key FROM novel_images WHERE novel_id = ? AND local_path IS NOT NULL", novel_id)}
+    tokens = re.findall(r"\[(uploadedimage|pixivimage):([^\]]*)\]", text)
+    expected = [("uploaded" if tag == "uploadedimage" else "pixiv", key) for tag, key in tokens]
+    visit(chromium, browse, f"/-/pixiv/novels/{novel_id}", screenshots, "novel_images")
+    # Lazy pictures load as they come into view: bring each into view, as a reader scrolling would.
+    for picture in chromium.find_elements("css selector", ".pixiv-novel-image img"):
+        chromium.execute_script("arguments[0].scrollIntoView()", picture)
+    shown = images(chromium, ".pixiv-novel-image img")
+    assert len(shown) == sum(ref in archived for ref in expected) > 1
+    assert all(width > 0 for _, _, width, _ in shown), shown
+    # In place: each image comes after the text before its token, and the markup itself is not shown.
+    page = chromium.find_element("css selector", ".pixiv-novel-text").text
+    assert "[uploadedimage:" not in page and "[pixivimage:" not in page
+    pages = chromium.find_elements("css selector", ".pixiv-novel-page")
+    assert len(pages) == text.count("[newpage]") + 1
+    for number, raw in enumerate(text.split("[newpage]")):
+        refs = re.findall(r"\[(?:uploadedimage|pixivimage):[^\]]*\]", raw)
+        on_page = pages[number].find_elements("css selector", ".pixiv-novel-image")
+        assert len(on_page) == len(refs)
+
+
 def test_canned_query_runs_with_defaults_and_with_a_value(browse: Browse, chromium: Any, screenshots: Path) -> None:
     visit(chromium, browse, "/pixiv/tags-that-appear-together-with-a-tag", screenshots, "canned_query")
     rows = chromium.find_elements("css selector", "table.rows-and-columns tbody tr")
@@ -133,6 +183,10 @@ def test_canned_query_runs_with_defaults_and_with_a_value(browse: Browse, chromi
     field.clear()
     field.send_keys(tag)
     field.submit()
+    # The answer is a new page: wait for the old one's rows to go before counting the new ones.
+    WebDriverWait(chromium, 30).until(staleness_of(rows[0]))
+    WebDriverWait(chromium, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert "tag=" in chromium.current_url
     expected = browse.archive.query(
         "SELECT count(DISTINCT o.tag) FROM illust_tags t JOIN illust_tags o ON o.illust_id = t.illust_id "
         "AND o.tag <> t.tag WHERE t.tag = ?", tag)[0][0]

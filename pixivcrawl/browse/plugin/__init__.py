@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from pixivcrawl.browse.chart import stats_chart
 from pixivcrawl.browse.cookbook import canned_queries as cookbook_queries
 from pixivcrawl.browse.files import IMAGE_SUFFIXES, FileStore, media_type
+from pixivcrawl.novel_text import reading_pages
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
@@ -38,6 +39,17 @@ FROM {source}
 LEFT JOIN users u ON u.id = i.user_id
 LEFT JOIN illust_pages p ON p.illust_id = i.id AND p.page = 0
 LEFT JOIN ugoira g ON g.illust_id = i.id
+WHERE {where}
+ORDER BY {order}
+LIMIT {limit} OFFSET :offset
+"""
+
+#: The same cells for novels (``source`` names them ``i`` too): the cover as the picture.
+NOVEL_GRID_SQL = """
+SELECT i.id, i.title, 'novel' AS type, i.x_restrict, i.ai_type, i.status, i.page_count, i.user_id,
+       u.name AS user_name, i.cover_local_path AS picture{extra}
+FROM {source}
+LEFT JOIN users u ON u.id = i.user_id
 WHERE {where}
 ORDER BY {order}
 LIMIT {limit} OFFSET :offset
@@ -88,7 +100,8 @@ def extra_css_urls(datasette: Datasette) -> list[str]:
 
 @hookimpl
 def menu_links(datasette: Datasette) -> list[dict[str, str]]:
-    return [{"href": datasette.urls.path("/-/pixiv/ranking"), "label": "Rankings (pictures)"}]
+    return [{"href": datasette.urls.path("/-/pixiv/ranking"), "label": "Rankings (pictures)"},
+            {"href": datasette.urls.path("/-/pixiv/ranking?kind=novel"), "label": "Rankings (novels)"}]
 
 
 @hookimpl
@@ -168,15 +181,16 @@ async def rows(datasette: Datasette, sql: str, params: dict[str, Any] | None = N
 
 
 async def grid(datasette: Datasette, request: Request, *, source: str, where: str, order: str,
-               params: dict[str, Any], extra: str = "") -> tuple[list[dict[str, Any]], str | None]:
-    """One page of works as grid cells, and the URL of the next page (or None).
+               params: dict[str, Any], extra: str = "", kind: str = "illust") -> tuple[list[dict[str, Any]], str | None]:
+    """One page of works (``kind`` illust or novel) as grid cells, and the URL of the next page (or None).
 
-    ``source`` is the FROM clause; it names the illusts ``i``."""
+    ``source`` is the FROM clause; it names the illusts (novels) ``i``."""
     given = request.args.get("offset") or "0"
     offset = int(given) if given.isdigit() else 0
-    sql = GRID_SQL.format(source=source, where=where, order=order, limit=GRID_SIZE + 1, extra=extra)
+    sql = (GRID_SQL if kind == "illust" else NOVEL_GRID_SQL).format(source=source, where=where, order=order, limit=GRID_SIZE + 1, extra=extra)
     works = await rows(datasette, sql, {**params, "offset": offset})
     for work in works:
+        work["href"] = datasette.urls.path(f"/-/pixiv/{'works' if kind == 'illust' else 'novels'}/{work['id']}")
         work["picture_html"] = picture(datasette, work["picture"], explicit=bool(work["x_restrict"]),
                                        alt=work["title"])
     more = None
@@ -198,16 +212,21 @@ def not_found(what: str) -> Response:
 
 
 async def ranking_page(datasette: Datasette, request: Request) -> Response:
-    choices = await rows(datasette, "SELECT mode, date, count(*) AS works FROM rankings WHERE kind = 'illust' "
-                                    "GROUP BY mode, date "
-                                    "ORDER BY date DESC, mode LIMIT 200")
-    mode = request.args.get("mode") or (choices[0]["mode"] if choices else "day")
-    date = request.args.get("date") or next((c["date"] for c in choices if c["mode"] == mode), "")
-    works, more = await grid(datasette, request, source="rankings r JOIN illusts i ON i.id = r.work_id",
-                             where="r.kind = 'illust' AND r.mode = :mode AND r.date = :date", order="r.rank",
-                             params={"mode": mode, "date": date}, extra=", r.rank")
-    return await render(datasette, request, "grid", title=f"Ranking {mode} {date}", works=works, more=more,
-                        choices=choices, mode=mode, date=date)
+    choices = await rows(datasette, "SELECT kind, mode, date, count(*) AS works FROM rankings "
+                                    "GROUP BY kind, mode, date ORDER BY date DESC, kind, mode LIMIT 400")
+    kind = "novel" if request.args.get("kind") == "novel" else "illust"
+    mine = [c for c in choices if c["kind"] == kind]
+    mode, date = request.args.get("mode"), request.args.get("date")
+    if mine and mode not in {c["mode"] for c in mine}:  # none asked, or the other kind's mode
+        mode, date = mine[0]["mode"], None
+    mode = mode or "day"
+    date = date or next((c["date"] for c in mine if c["mode"] == mode), "")
+    works, more = await grid(datasette, request, source=f"rankings r JOIN {kind}s i ON i.id = r.work_id",
+                             where="r.kind = :kind AND r.mode = :mode AND r.date = :date", order="r.rank",
+                             params={"kind": kind, "mode": mode, "date": date}, extra=", r.rank", kind=kind)
+    return await render(datasette, request, "grid", title=f"{'Novel ranking' if kind == 'novel' else 'Ranking'} "
+                        f"{mode} {date}", works=works, more=more, choices=mine, mode=mode, date=date, kind=kind,
+                        kinds=sorted({c["kind"] for c in choices}))
 
 
 async def tag_page(datasette: Datasette, request: Request) -> Response:
@@ -286,17 +305,42 @@ async def work_page(datasette: Datasette, request: Request) -> Response:
     )
 
 
+def novel_text_html(datasette: Datasette, text: str, images: dict[tuple[str, str], dict[str, Any]],
+                    explicit: bool) -> list[Markup]:
+    """A novel's pages as HTML: its text (escaped) with the images it embeds in their places, the
+    archived file where there is one, else a note naming the image."""
+    pages = []
+    for runs in reading_pages(text):
+        parts = []
+        for run in runs:
+            if isinstance(run, str):
+                parts.append(escape(run))
+                continue
+            image = images.get(run) or {}
+            label = f"[{'uploadedimage' if run[0] == 'uploaded' else 'pixivimage'}:{run[1]}]"
+            parts.append(
+                Markup('<span class="pixiv-novel-image">{}</span>').format(
+                    picture(datasette, image["local_path"], explicit=explicit, alt=label)
+                    if image.get("local_path") else Markup('<span class="pixiv-nofile">{} not archived</span>').format(label)
+                )
+            )
+        pages.append(Markup("").join(parts).strip("\n"))
+    return pages
+
+
 async def novel_page(datasette: Datasette, request: Request) -> Response:
     novel_id = int(request.url_vars["novel_id"])
     novel = await with_artist(datasette, "novel", novel_id)
     if novel is None:
         return not_found(f"Novel {novel_id}")
-    text = await rows(datasette, "SELECT plain_text FROM novel_texts WHERE novel_id = :id", {"id": novel_id})
+    text = await rows(datasette, "SELECT text FROM novel_texts WHERE novel_id = :id", {"id": novel_id})
+    images = {(i["kind"], i["image_key"]): i for i in await rows(
+        datasette, "SELECT kind, image_key, local_path FROM novel_images WHERE novel_id = :id", {"id": novel_id})}
     return await render(
         datasette, request, "novel", title=novel["title"] or f"novel {novel_id}", novel=novel,
         tags=await tags_of(datasette, "novel", novel_id),
         cover=picture(datasette, novel["cover_local_path"], alt=novel["title"]),
-        text_pages=[p.strip("\n") for p in text[0]["plain_text"].split("\f")] if text else [],
+        text_pages=novel_text_html(datasette, text[0]["text"], images, bool(novel["x_restrict"])) if text else [],
         caption=caption_text(novel["caption"]), chart=await stats(datasette, "novel", novel_id),
     )
 
