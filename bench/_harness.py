@@ -38,6 +38,11 @@ FAST_SLOTS = {
 }
 
 
+def fast_slots(image_concurrency: int) -> dict[str, dict[str, Any]]:
+    """FAST_SLOTS with ``image_concurrency`` transfers at once in the image slot."""
+    return {**FAST_SLOTS, "pixiv-images": {"concurrency": image_concurrency, "delay": 0}}
+
+
 #: The sandbox serves at most this many works per (mode, date) ranking (its world's works of a day).
 RANKING_PER_DAY = 10_000
 LAST_DATE = "2026-10-30"  # the sandbox epoch is 2026-11-01
@@ -211,12 +216,28 @@ def run_measured(args: Sequence[str], *, env: dict[str, str] | None = None, cwd:
         )
 
 
-def setting_arg(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def setting_arg(name: str, value: Any) -> str:
+    """``value`` as a ``-s NAME=...`` string that Scrapy's typed getter reads back as ``value``.
+
+    Dicts go as JSON (``getdict`` parses it), lists comma-separated (``getlist``
+    splits on commas and parses no JSON); a value that would not come back the
+    same raises ValueError, so a benchmark never silently runs other settings.
+    """
+    from scrapy.settings import BaseSettings
+
+    if isinstance(value, dict):
+        text, getter = json.dumps(value), "getdict"
+    elif isinstance(value, (list, tuple)):
+        text, getter = ",".join(str(v) for v in value), "getlist"
+    elif isinstance(value, bool):
+        text, getter = ("true" if value else "false"), "getbool"
+    else:
+        text, getter = str(value), ""
+    if getter:
+        back = getattr(BaseSettings({name: text}), getter)(name)
+        if back != (list(value) if isinstance(value, tuple) else value):
+            raise ValueError(f"-s {name}={text} would be read as {back!r}, not {value!r}")
+    return text
 
 
 def crawl_args(spider: str, spider_args: dict[str, Any], settings: dict[str, Any]) -> list[str]:
@@ -224,7 +245,7 @@ def crawl_args(spider: str, spider_args: dict[str, Any], settings: dict[str, Any
     for key, value in spider_args.items():
         args += ["-a", f"{key}={value}"]
     for key, value in settings.items():
-        args += ["-s", f"{key}={setting_arg(value)}"]
+        args += ["-s", f"{key}={setting_arg(key, value)}"]
     return args
 
 

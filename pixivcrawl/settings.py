@@ -42,6 +42,8 @@ CONCURRENT_REQUESTS = 16
 # and ran slower here (a page is 30 works); 32 still covers a whole page.
 CONCURRENT_ITEMS = 32
 DOWNLOAD_DELAY = 0
+# Scrapy's downloader, holding each slot to its concurrency (Scrapy 2.19 sends a burst past it).
+DOWNLOADER = "pixivcrawl.downloader.PixivDownloader"
 DOWNLOAD_SLOTS = {
     "pixiv-api": {"concurrency": 1, "delay": 2.0, "jitter": 0.5},
     "pixiv-images": {"concurrency": 4, "delay": 0.0},
@@ -203,6 +205,9 @@ PIXIV_DOWNLOAD_FILES = True
 PIXIV_DOWNLOAD_COVERS = True
 # Full-size avatars of every user seen: one more file per user, so off by default.
 PIXIV_DOWNLOAD_PROFILE_IMAGES = False
+# Files queued for the image slot (beyond those transferring) before the crawl stops asking
+# for further listing pages: about a page's files, so the slot never waits for the next page.
+PIXIV_FILES_AHEAD = 64
 PIXIV_IMAGE_HOSTS = ["i.pximg.net"]
 # A FILES_STORE write that fails (disk full, read-only, gone) is tried again after
 # PIXIV_FILES_STORE_RETRY_BACKOFF seconds, doubling; once this many writes more than

@@ -70,6 +70,11 @@ class VerifyingDownloadHandler(HTTP11DownloadHandler):
         super().__init__(crawler)
         # It is an IPolicyForHTTPS by @implementer, which mypy cannot see (zope.interface has no types).
         self._contextFactory = VerifyingPolicy(crawler.settings["PIXIV_CA_BUNDLE"])  # type: ignore[assignment]
+        # Scrapy keeps CONCURRENT_REQUESTS_PER_DOMAIN idle connections per host; a slot with a higher
+        # concurrency (the image slot) would open a new connection for most of its requests.
+        slots = crawler.settings.getdict("DOWNLOAD_SLOTS").values()
+        self._pool.maxPersistentPerHost = max([self._pool.maxPersistentPerHost,
+                                               *(int(s.get("concurrency", 0)) for s in slots)])
 
 
 def ssl_context(ca_bundle: str = "") -> ssl.SSLContext:

@@ -131,6 +131,54 @@ def illust(*urls: str) -> Illust:
     return Illust(id=5, user=User(id=7), pages=[Page(index=i, original_url=u) for i, u in enumerate(urls)])
 
 
+@deferred_f_from_coro_f
+async def test_the_image_slot_keeps_to_its_concurrency(make_sandbox, archive: Archive) -> None:
+    # A page's originals reach the image slot at once (Scrapy 2.19 sent them all): no more than the
+    # slot's concurrency are ever requested at a time, and that many are.
+    sandbox = make_sandbox(ranking_size=30, latency_image=30)
+    slots = {"pixiv-api": {"concurrency": 4, "delay": 0}, "pixiv-images": {"concurrency": 12, "delay": 0}}
+    crawler = await crawl(sandbox, archive, DOWNLOAD_SLOTS=slots)
+
+    assert_pages_complete(archive)
+    served = sandbox.stats()
+    assert served["image_requests"] > 40
+    assert served["image_in_flight_max"] == 12
+    assert crawler.stats.get_value("file_status_count/downloaded") == served["image_requests"]
+
+
+@deferred_f_from_coro_f
+async def test_the_next_page_is_requested_while_the_files_of_this_one_are_fetched(make_sandbox,
+                                                                                   archive: Archive) -> None:
+    # The files of a page wait in the image slot's queue; the next listing page does not wait for them,
+    # or the slot would sit idle while it is requested and parsed.
+    sandbox = make_sandbox(ranking_size=40, latency_image=50)
+    values = project_settings(**{**sandbox.settings, **archive.settings})
+    values["DOWNLOAD_SLOTS"] = {"pixiv-api": {"concurrency": 4, "delay": 0},
+                                "pixiv-images": {"concurrency": 4, "delay": 0}}
+    crawler = get_crawler(RankingSpider, values)
+    files_before_page: list[int] = []
+    files = 0
+
+    def received(response: Any, request: Any) -> None:
+        nonlocal files
+        if "pixiv_file" in request.meta:
+            files += 1
+        elif "/v1/illust/ranking" in request.url:
+            files_before_page.append(files)
+
+    crawler.signals.connect(received, signal=signals.response_received)
+    await crawler.crawl_async(mode="day", date=DATE)
+
+    assert_pages_complete(archive)
+    first_page_files = archive.query(
+        "SELECT count(*) FROM illust_pages p JOIN rankings r ON r.work_id = p.illust_id WHERE r.rank <= 30 "
+        "AND p.local_path IS NOT NULL")[0][0]
+    assert first_page_files > 40
+    assert files_before_page[0] == 0
+    # Requested once PIXIV_FILES_AHEAD (64) files or fewer wait: before a quarter of the first page's are in.
+    assert files_before_page[1] < first_page_files // 4
+
+
 def test_hosts_outside_the_allow_list_are_never_requested(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     files = pipeline(FILES_STORE=str(tmp_path))
     item = illust(

@@ -14,7 +14,11 @@ MAKER = web.AppKey("image_maker", ImageMaker)
 
 async def serve(request: web.Request) -> web.StreamResponse:
     st: State = request.app[STATE]
-    resp = await _serve(request, st)
+    st.stats.image_started()
+    try:
+        resp = await _serve(request, st)
+    finally:
+        st.stats.image_finished()
     if request.transport is not None and not request.transport.is_closing():  # a reset has no status
         st.stats.inc_map("image_by_status", str(resp.status))
     return resp

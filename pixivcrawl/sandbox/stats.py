@@ -9,7 +9,8 @@ Counter names (tests rely on them):
   unknown or expired access token (``fault_token_expiry`` faults are counted under ``faults`` only)
 - ``image_requests``, ``image_by_status``, ``image_403`` (bad/missing Referer), ``image_404``,
   ``placeholder_fetches`` (``/common/images/...``), ``image_auth_headers`` (image requests that carried
-  an Authorization header), ``image_bytes`` (body bytes sent)
+  an Authorization header), ``image_bytes`` (body bytes sent), ``image_in_flight_max`` (the most image
+  requests being answered at once, latency included: a client's concurrency)
 - ``faults``: {kind: count} with kinds ``5xx``, ``reset``, ``truncate``, ``malformed``, ``rate_limit``,
   ``429``, ``token_expiry``
 - ``rate_limited``: answers of the ``rate_limit`` knob (not the ``fault_rate_limit`` ones)
@@ -22,13 +23,21 @@ from typing import Any
 
 SCALARS = ("requests_total", "token_refreshes", "code_exchanges", "token_errors", "auth_failures", "image_requests",
            "image_403", "image_404", "placeholder_fetches", "image_auth_headers", "image_bytes", "rate_limited",
-           "offset_cap")
+           "offset_cap", "image_in_flight_max")
 MAPS = ("by_route", "by_status", "image_by_status", "faults")
 
 
 class Stats:
     def __init__(self) -> None:
+        self.image_in_flight = 0  # not reset: requests being answered still end
         self.reset()
+
+    def image_started(self) -> None:
+        self.image_in_flight += 1
+        self.n["image_in_flight_max"] = max(self.n["image_in_flight_max"], self.image_in_flight)
+
+    def image_finished(self) -> None:
+        self.image_in_flight -= 1
 
     def reset(self) -> None:
         self.n: Counter[str] = Counter(dict.fromkeys(SCALARS, 0))

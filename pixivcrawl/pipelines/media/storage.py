@@ -72,6 +72,8 @@ class AtomicFSFilesStore(FSFilesStore):
         root = Path(self.basedir) / self.STAGING
         host = socket.gethostname()
         self.staging = root / f"{host}-{os.getpid()}"
+        # Folders made (or found) by this store, so each is made once.
+        self._folders: set[Path] = set()
         if root.is_dir():
             for folder in root.glob(f"{glob.escape(host)}-*"):
                 pid = folder.name.rsplit("-", 1)[1]
@@ -91,14 +93,28 @@ class AtomicFSFilesStore(FSFilesStore):
         meta: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Deferred[None]:
-        absolute = self._get_filesystem_path(path)
-        self._mkdir(absolute.parent, info)
-        self.staging.mkdir(parents=True, exist_ok=True)
-        return deferred_from_coro(run_in_thread(write_atomically, absolute, buf.getvalue(), self.staging))
+        return deferred_from_coro(run_in_thread(self._write, self._get_filesystem_path(path), buf.getvalue()))
+
+    def _write(self, absolute: Path, data: bytes) -> None:
+        # In the thread, folders too: a mkdir on the reactor thread holds every transfer up.
+        self._make_folders(absolute.parent)
+        try:
+            write_atomically(absolute, data, self.staging)
+        except FileNotFoundError:  # a folder removed while the crawl runs: made again
+            self._folders.clear()
+            self._make_folders(absolute.parent)
+            write_atomically(absolute, data, self.staging)
+
+    def _make_folders(self, parent: Path) -> None:
+        for folder in (self.staging, parent):
+            if folder not in self._folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._folders.add(folder)
 
     def close(self) -> None:
         """Remove this crawl's staging folder (and ``.incoming`` when no other crawl uses it)."""
         shutil.rmtree(self.staging, ignore_errors=True)
+        self._folders.discard(self.staging)
         with contextlib.suppress(OSError):
             self.staging.parent.rmdir()
 
