@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import email.utils
 import logging
 import time
@@ -73,10 +74,16 @@ def error_kind(status: int, error: dict[str, str]) -> str:
 
 def as_utf8(response: Response) -> Response:
     """``response`` read strictly as UTF-8 (the App API's only encoding), whatever charset
-    its headers claim or a detector would guess; UnicodeDecodeError on an invalid byte."""
+    its headers claim or a detector would guess; UnicodeDecodeError on an invalid byte.
+
+    A response Scrapy reads the same way is returned as it is; when its declared charset
+    is UTF-8 (the usual case) that is known without Scrapy decoding and caching its text:
+    callbacks read API pages with ``json()``, from the bytes, and a page's text takes up to
+    four times its size, held with the response while its items are processed."""
     text = response.body.decode("utf-8")
-    # Scrapy caches the text it decodes: when it reads the same, the callback reuses it.
-    if isinstance(response, TextResponse) and response.text == text:
+    if isinstance(response, TextResponse) and (
+        codecs.lookup(response.encoding).name == "utf-8" or response.text == text
+    ):
         return response
     return response.replace(cls=type(response) if isinstance(response, TextResponse) else TextResponse,
                             encoding="utf-8")

@@ -65,10 +65,15 @@ class Paging:
             yield request
 
     def page_done(self, response: Response, *, more: bool) -> None:
-        """Count one listing page for the progress line (``pixivcrawl/pages/done`` and ``/total``)."""
+        """Count one listing page for the progress line (``pixivcrawl/pages/done`` and ``/total``);
+        the last page of a listing also drops the pages the loop guard kept for it."""
         stats = self.crawler.stats
         stats.inc_value("pixivcrawl/pages/done")
         page = response.meta.get("pixiv_page", 1)
+        if not more:
+            # A listing that ended needs no loop guard: a long crawl of many listings keeps
+            # only the pages of those still going, not every page it went through.
+            self.listing_urls.pop(str(response.meta.get("pixiv_listing") or response.url), None)
         if not more and self.max_pages is not None and page < self.max_pages:
             self.pages_not_needed += self.max_pages - page
         total = self.pages_total()
@@ -112,12 +117,13 @@ class Paging:
         else:
             seen = self.listing_urls.setdefault(listing, set())
             seen.add(canonicalize_url(response.url))
-            if canonicalize_url(url) in seen:
+            canonical = canonicalize_url(url)
+            if canonical in seen:
                 stop, key = f"its next_url {printable(url)} repeats a page it already went through", "loop"
             elif page >= self.max_listing_pages:
                 stop, key = f"it passed PIXIV_MAX_PAGES={self.max_listing_pages} pages", "max_pages"
             else:
-                seen.add(canonicalize_url(url))
+                seen.add(canonical)
         if stop is None:
             return True
         self.crawler.stats.inc_value(f"pixivcrawl/paging/{key}")

@@ -1,0 +1,67 @@
+"""What a crawl changes in its process for speed: the garbage collector, the stats collector, the NUL check."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
+from scrapy.utils.test import get_crawler
+
+from pixivcrawl.gc_tuning import GarbageCollection
+from pixivcrawl.pipelines.validate import without_nul
+
+
+def project_crawler(**settings: object):
+    values = Settings()
+    values.setmodule("pixivcrawl.settings")
+    return get_crawler(settings_dict={**values.copy_to_dict(), **settings})
+
+
+def test_the_collector_is_tuned_while_a_crawl_runs_and_given_back_after() -> None:
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    extension = GarbageCollection.from_crawler(project_crawler(PIXIV_GC_THRESHOLD=40_000))
+    extension.spider_opened()
+    try:
+        assert gc.get_threshold() == (40_000, *before[1:])
+        assert gc.get_freeze_count() > frozen
+    finally:
+        extension.spider_closed()
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen
+
+
+def test_a_threshold_of_zero_leaves_the_collector_alone() -> None:
+    with pytest.raises(NotConfigured):
+        GarbageCollection.from_crawler(project_crawler(PIXIV_GC_THRESHOLD=0))
+
+
+def test_the_stats_collector_counts_like_scrapys() -> None:
+    crawler = project_crawler()
+    stats = load_object(crawler.settings["STATS_CLASS"])(crawler)
+    stats.inc_value("a")
+    stats.inc_value("a", 2)
+    stats.max_value("m", 3)
+    stats.max_value("m", 1)
+    stats.set_value("s", "x")
+    assert stats.get_stats() == {"a": 3, "m": 3, "s": "x"}
+    assert stats.get_value("missing", 7) == 7
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "removed"),
+    [
+        ({"title": "ok", "tags": [{"name": "風景"}]}, {"title": "ok", "tags": [{"name": "風景"}]}, 0),
+        ({"title": "a\x00b", "tags": [{"name": "x\x00"}, {"name": "y"}]}, {"title": "ab", "tags": [{"name": "x"}, {"name": "y"}]}, 2),
+        # Past 64 bits orjson cannot tell: the value is walked, and the NUL still found.
+        ({"id": 2**70, "title": "a\x00"}, {"id": 2**70, "title": "a"}, 1),
+        # A key is not a column value: kept as it is.
+        ({"k\x00": "v"}, {"k\x00": "v"}, 0),
+        ("\x00", "", 1),
+    ],
+)
+def test_nul_characters_are_removed_from_every_string_value(value: object, expected: object, removed: int) -> None:
+    assert without_nul(value) == (expected, removed)
