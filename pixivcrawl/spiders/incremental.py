@@ -92,7 +92,7 @@ class IncrementalListings(Paging):
         for request in self.next_page(response, data, **cb_kwargs):
             yield request
 
-    async def seen_before(self, kind: str, works: list[dict[str, Any]], **cb_kwargs: Any) -> bool:
+    async def seen_before(self, kind: str, works: list[dict[str, Any]], /, **cb_kwargs: Any) -> bool:
         """Whether this page of an incremental listing reaches what earlier runs read, so the pages
         after it hold nothing new: by default, every work on it is archived (:meth:`all_archived`).
         A listing of relations (bookmarks) answers for its relations instead."""
