@@ -211,8 +211,9 @@ class Archive:
     # --- the store: batches of rows -------------------------------------------------------
 
     def _write(self, connection: Connection, rows: Rows, run_id: int | None) -> tuple[dict[str, int], Changes]:
-        changes = find_changes(connection, rows, dt.datetime.now(dt.UTC))
-        written = self.writer.write(connection, rows)
+        unique = self.writer.dedupe(rows)  # once, for both
+        changes = find_changes(connection, unique, dt.datetime.now(dt.UTC))
+        written = self.writer.write(connection, unique)
         if changes.events:
             connection.execute(TABLES["work_events"].insert(), [{**e, "run_id": run_id} for e in changes.events])
         return written, changes

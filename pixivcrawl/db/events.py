@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from pixivcrawl.db.rules import dedupe, rules_of
+from pixivcrawl.db.rules import UniqueRows, dedupe, rules_of
 from pixivcrawl.db.schema import TABLES
 
 if TYPE_CHECKING:
@@ -58,10 +58,12 @@ def _by_work(connection: Connection, table: sa.Table, column: str, ids: Sequence
     return found
 
 
-def _rows_by_work(rows: list[Row], column: str, *values: str) -> dict[int, set[Any]]:
+def _rows_by_work(rows: list[Row], column: str, ids: set[int], *values: str) -> dict[int, set[Any]]:
+    """``{work id: {values}}`` of a batch's child rows, for the works of ``ids`` only."""
     found: dict[int, set[Any]] = collections.defaultdict(set)
     for row in rows:
-        found[row[column]].add(tuple(row[v] for v in values) if len(values) > 1 else row[values[0]])
+        if row[column] in ids:
+            found[row[column]].add(tuple(row[v] for v in values) if len(values) > 1 else row[values[0]])
     return found
 
 
@@ -72,7 +74,8 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
     ``hidden``, ``deleted`` or ``restored``; an available work that stays
     available is ``retitled`` (new non-blank title), ``retagged`` (another tag
     set) or ``reuploaded`` (other original file URLs). Each table is read once
-    per batch (per 900 ids), never once per work.
+    per batch (per 900 ids), never once per work; tags and pages only for works
+    that were and stay available. ``rows`` may be :class:`UniqueRows` (deduped).
     """
     changes = Changes()
     users = sorted({r["id"] for r in rows.get("users") or []})
@@ -81,7 +84,9 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
         known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars()}
         changes.new_users = len(users) - len(known)
     for name, (kind, tag_table, tag_column) in WORKS.items():
-        works = dedupe(rules_of(TABLES[name]), rows.get(name) or [])
+        works = rows.get(name) or []
+        if not isinstance(rows, UniqueRows):
+            works = dedupe(rules_of(TABLES[name]), works)
         if not works:
             continue
         table = TABLES[name]
@@ -94,14 +99,17 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
         # Only works that were and stay available can be retitled, retagged or re-uploaded.
         steady = sorted(w["id"] for w in works if w["status"] == "available" and w["id"] in old and old[w["id"]].status == "available")
         steady_ids = set(steady)
-        old_tags = _by_work(connection, TABLES[tag_table], tag_column, steady, "tag")
-        new_tags = _rows_by_work(rows.get(tag_table) or [], tag_column, "tag")
+        old_tags: dict[int, set[Any]] = {}
+        new_tags: dict[int, set[Any]] = {}
         old_pages: dict[int, set[Any]] = {}
         new_pages: dict[int, set[Any]] = {}
-        if kind == "illust":
-            pages = TABLES["illust_pages"]
-            old_pages = _by_work(connection, pages, "illust_id", steady, "page", "original_url")
-            new_pages = _rows_by_work(rows.get("illust_pages") or [], "illust_id", "page", "original_url")
+        if steady:  # a batch of new works has nothing to compare
+            old_tags = _by_work(connection, TABLES[tag_table], tag_column, steady, "tag")
+            new_tags = _rows_by_work(rows.get(tag_table) or [], tag_column, steady_ids, "tag")
+            if kind == "illust":
+                pages = TABLES["illust_pages"]
+                old_pages = _by_work(connection, pages, "illust_id", steady, "page", "original_url")
+                new_pages = _rows_by_work(rows.get("illust_pages") or [], "illust_id", steady_ids, "page", "original_url")
 
         def event(work_id: int, what: str, detail: dict[str, Any] | None = None, kind: str = kind) -> None:
             changes.events.append({"kind": kind, "work_id": work_id, "event": what, "at": at, "detail": detail})

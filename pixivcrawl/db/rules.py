@@ -29,6 +29,20 @@ Row = dict[str, Any]
 Rows = dict[str, list[Row]]
 
 
+class UniqueRows(dict[str, list[Row]]):
+    """A batch's rows after :func:`dedupe`, table by table (one row per key, in key order),
+    and the rows as they came (``source``).
+
+    The store dedupes a batch once and hands the result to both readers of it
+    (:func:`pixivcrawl.db.events.find_changes` and the writer), which dedupe plain
+    :data:`Rows` themselves.
+    """
+
+    def __init__(self, unique: dict[str, list[Row]], source: Rows) -> None:
+        super().__init__(unique)
+        self.source = source
+
+
 class Merge(Enum):
     """How a column of an existing row takes a value seen again."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pixivcrawl.db.rules import Merge, TableRules, dedupe, upserted
+from pixivcrawl.db.rules import Merge, TableRules, UniqueRows, dedupe, upserted
 from pixivcrawl.db.schema import Base
 from pixivcrawl.db.search import sync_search
 from pixivcrawl.db.types import UtcDateTime
@@ -176,14 +176,22 @@ class Writer:
         self._statements: dict[tuple[str, tuple[str, ...]], Upsert] = {}
         self._search_index: bool | None = None
 
-    def write(self, connection: Connection, rows: Rows) -> dict[str, int]:
-        """Upsert ``rows``; returns the number of rows written per table."""
+    def dedupe(self, rows: Rows) -> UniqueRows:
+        """``rows`` with one row per key in each table (see :func:`dedupe`)."""
         unknown = set(rows) - set(self.rules)
         if unknown:
             raise ValueError(f"no upserted table {sorted(unknown)}")
+        return UniqueRows({name: dedupe(self.rules[name], table_rows) for name, table_rows in rows.items()}, rows)
+
+    def write(self, connection: Connection, rows: Rows) -> dict[str, int]:
+        """Upsert ``rows`` (or ``self.dedupe(rows)``); returns the number of rows written per table."""
+        if isinstance(rows, UniqueRows):
+            unique, rows = rows, rows.source
+        else:
+            unique = self.dedupe(rows)
         written: dict[str, int] = {}
         for rules in self.tables:
-            table_rows = dedupe(rules, rows.get(rules.name) or [])
+            table_rows = unique.get(rules.name) or []
             if rules.children_of:
                 table_rows = self._sync_children(connection, rules, rows, table_rows)
             if rules.history:
