@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exporters import CsvItemExporter, JsonItemExporter, JsonLinesItemExporter
 
-from pixivcrawl.models import PixivModel
+from pixivcrawl.models import ItemModel, PixivModel
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,12 +36,13 @@ def kind_of(model: type[PixivModel] | PixivModel) -> str:
 
 
 def item_classes() -> list[type[PixivModel]]:
-    """Every model class, each a kind of item a feed may carry."""
+    """Every model class, each a kind of item a feed may carry (not the base :class:`ItemModel`)."""
     found: list[type[PixivModel]] = []
     todo = list(PixivModel.__subclasses__())
     while todo:
         cls = todo.pop(0)
-        found.append(cls)
+        if cls is not ItemModel:
+            found.append(cls)
         todo.extend(cls.__subclasses__())
     return found
 

@@ -33,8 +33,6 @@ class WorkStatus(StrEnum):
 class PixivModel(BaseModel):
     # Pixiv adds fields over time; unknown ones are ignored, known ones checked.
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
-    # The API object this model was parsed from (kind, raw JSON, URL), for the rejects table.
-    _source: Any = PrivateAttr(default=None)
     #: Fields pixivcrawl fills itself (downloaded files, what it concluded): never read from Pixiv's JSON.
     OWN_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
@@ -51,12 +49,23 @@ class PixivModel(BaseModel):
 _PIXIV_NAMES: dict[type[PixivModel], frozenset[str]] = {}
 
 
+class ItemModel(PixivModel):
+    """A model the validation pipeline makes an item of (what a parser returns), not one only nested in another.
+
+    Only these carry ``_source``: a private attribute costs every instance its
+    initialisation, and a ranked work's tags and pages are many.
+    """
+
+    # The API object this model was parsed from (kind, raw JSON, URL), for the rejects table.
+    _source: Any = PrivateAttr(default=None)
+
+
 class Tag(PixivModel):
     name: str = Field(min_length=1)
     translated_name: str | None = None
 
 
-class User(PixivModel):
+class User(ItemModel):
     OWN_FIELDS = frozenset({"profile_image_file"})
 
     id: Int64 = Field(ge=0)
@@ -113,7 +122,7 @@ class Ugoira(PixivModel):
     animation_file: StoredFile | None = None
 
 
-class Illust(PixivModel):
+class Illust(ItemModel):
     """An illustration, manga or ugoira, with its user, tags and pages."""
 
     OWN_FIELDS = frozenset({"pages", "status", "restriction", "ugoira"})
@@ -152,7 +161,7 @@ class Illust(PixivModel):
     comment_access_control: Int64 | None = None
 
 
-class RankingEntry(PixivModel):
+class RankingEntry(ItemModel):
     kind: str = Field(default="illust", pattern=r"^(illust|novel)$")
     mode: str
     date: dt.date
@@ -164,7 +173,7 @@ class NovelTag(Tag):
     added_by_uploaded_user: bool | None = None
 
 
-class Novel(PixivModel):
+class Novel(ItemModel):
     """A novel's metadata (reference §5.2); its text is a :class:`NovelText`."""
 
     OWN_FIELDS = frozenset({"cover_file", "status", "restriction"})
@@ -199,7 +208,7 @@ class Novel(PixivModel):
     restriction: str | None = None
 
 
-class NovelText(PixivModel):
+class NovelText(ItemModel):
     """A novel's text as Pixiv stores it (with markup) and as plain text for search."""
 
     novel_id: Int64 = Field(ge=1)
@@ -226,7 +235,7 @@ class NovelImage(PixivModel):
     file: StoredFile | None = None
 
 
-class Series(PixivModel):
+class Series(ItemModel):
     """An illust (manga) or novel series, from its detail envelope."""
 
     kind: str = Field(pattern=r"^(illust|novel)$")
@@ -247,7 +256,7 @@ class Series(PixivModel):
     display_text: str | None = None
 
 
-class SeriesEntry(PixivModel):
+class SeriesEntry(ItemModel):
     """A work's place in its series: ``position`` 1 is the first work."""
 
     kind: str = Field(pattern=r"^(illust|novel)$")
@@ -256,7 +265,7 @@ class SeriesEntry(PixivModel):
     position: Int64 = Field(ge=1)
 
 
-class Comment(PixivModel):
+class Comment(ItemModel):
     """A comment on an illust or novel; replies carry their ``parent_id``."""
 
     id: Int64 = Field(ge=1)
@@ -271,7 +280,7 @@ class Comment(PixivModel):
     stamp_url: str | None = None
 
 
-class Bookmark(PixivModel):
+class Bookmark(ItemModel):
     """A user's bookmark of a work; ``tags`` is None when they were not asked for."""
 
     user_id: Int64 = Field(ge=1)
@@ -281,7 +290,7 @@ class Bookmark(PixivModel):
     tags: list[str] | None = None
 
 
-class Follow(PixivModel):
+class Follow(ItemModel):
     """``user_id`` follows ``followed_user_id``, publicly or privately."""
 
     user_id: Int64 = Field(ge=1)
@@ -289,7 +298,7 @@ class Follow(PixivModel):
     restrict: str = Field(pattern=r"^(public|private)$")
 
 
-class BookmarkTag(PixivModel):
+class BookmarkTag(ItemModel):
     """A tag of ``user_id``'s ``kind`` bookmarks (``restrict`` public or private), on ``count`` of them."""
 
     user_id: Int64 = Field(ge=1)
@@ -299,7 +308,7 @@ class BookmarkTag(PixivModel):
     count: Int64 | None = Field(default=None, ge=0)
 
 
-class UserRelation(PixivModel):
+class UserRelation(ItemModel):
     """``other_user_id`` is in ``user_id``'s list ``relation`` (related, mypixiv, recommended, listed)."""
 
     relation: str = Field(pattern=r"^(related|mypixiv|recommended|listed)$")
@@ -308,7 +317,7 @@ class UserRelation(PixivModel):
     position: Int64 | None = Field(default=None, ge=1)
 
 
-class TrendingTag(PixivModel):
+class TrendingTag(ItemModel):
     """A tag in Pixiv's trending list on ``date``, with the work Pixiv showed for it."""
 
     kind: str = Field(pattern=r"^(illust|novel)$")

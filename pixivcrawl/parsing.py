@@ -24,12 +24,12 @@ from pixivcrawl.models import (
     Comment,
     Follow,
     Illust,
+    ItemModel,
     Novel,
     NovelImage,
     NovelTag,
     NovelText,
     Page,
-    PixivModel,
     RankingEntry,
     Series,
     SeriesEntry,
@@ -364,7 +364,7 @@ def parse_trending_tag(data: dict[str, Any]) -> TrendingTag:
     )
 
 
-Parser = Callable[[dict[str, Any]], PixivModel]
+Parser = Callable[[dict[str, Any]], ItemModel]
 
 #: ``ApiObject.kind`` -> parser. Each source registers the kinds it emits here.
 PARSERS: dict[str, Parser] = {

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from scrapy.exceptions import DropItem
 
 from pixivcrawl.items import ApiObject
-from pixivcrawl.models import PixivModel
+from pixivcrawl.models import ItemModel
 from pixivcrawl.parsing import PARSERS, first_error
 from pixivcrawl.rejects import STATS_KEY, Reject, RejectedItem
 
@@ -89,7 +89,7 @@ class ValidationPipeline:
         try:
             if not isinstance(data, dict):
                 raise TypeError(f"not a JSON object but {type(data).__name__}")
-            model: PixivModel = parser({**data, **context})
+            model: ItemModel = parser({**data, **context})
         except (ValidationError, ValueError, KeyError, TypeError, AttributeError, StopIteration) as exc:
             reason = first_error(exc)
             object_id = data.get("id") if isinstance(data, dict) else None
