@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from scrapy.exceptions import NotConfigured
@@ -65,3 +68,25 @@ def test_the_stats_collector_counts_like_scrapys() -> None:
 )
 def test_nul_characters_are_removed_from_every_string_value(value: object, expected: object, removed: int) -> None:
     assert without_nul(value) == (expected, removed)
+
+
+CRAWLER_MODULES = """
+import sys
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+settings = get_project_settings()
+settings.setdict({k: v for k, v in (a.split("=", 1) for a in sys.argv[1:])}, priority="cmdline")
+crawler = CrawlerProcess(settings, install_root_handler=False).create_crawler("ranking")
+crawler._apply_settings()
+print(sorted(type(e).__name__ for e in crawler.extensions.middlewares))
+print("aiohttp" in sys.modules, "twisted.conch" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("given", "loaded"), [((), False), (("REMOTE_CONTROL_ENABLED=true", "TELNETCONSOLE_ENABLED=true"), True)])
+def test_scrapys_remote_control_and_telnet_console_are_not_even_imported_unless_turned_on(given: tuple[str, ...], loaded: bool) -> None:
+    out = subprocess.run([sys.executable, "-c", CRAWLER_MODULES, *given], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
+    extensions = out[-2]
+    assert ("RemoteControl" in extensions, "TelnetConsole" in extensions) == (loaded, loaded)
+    assert out[-1] == f"{loaded} {loaded}"
