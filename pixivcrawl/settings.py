@@ -20,7 +20,7 @@ ADDONS = {
     "pixivcrawl.addons.SandboxAddon": 0,
     "pixivcrawl.feeds.FeedsAddon": 10,
     "pixivcrawl.workers.addon.WorkersAddon": 20,
-    "pixivcrawl.disabled.DisabledExtensionsAddon": 30,
+    "pixivcrawl.disabled.DisabledComponentsAddon": 30,
 }
 
 # The App API is not a website: no robots.txt, no cookies, and the app's own

@@ -79,14 +79,23 @@ settings.setdict({k: v for k, v in (a.split("=", 1) for a in sys.argv[1:])}, pri
 crawler = CrawlerProcess(settings, install_root_handler=False).create_crawler("ranking")
 crawler._apply_settings()
 print(sorted(type(e).__name__ for e in crawler.extensions.middlewares))
-print("aiohttp" in sys.modules, "twisted.conch" in sys.modules)
+crawler.engine = crawler._create_engine()
+print(sorted(type(m).__name__ for m in crawler.engine.downloader.middleware.middlewares))
+print("aiohttp" in sys.modules, "twisted.conch" in sys.modules, "tldextract" in sys.modules)
 """
 
 
-@pytest.mark.parametrize(("given", "loaded"), [((), False), (("REMOTE_CONTROL_ENABLED=true", "TELNETCONSOLE_ENABLED=true"), True)])
-def test_scrapys_remote_control_and_telnet_console_are_not_even_imported_unless_turned_on(given: tuple[str, ...], loaded: bool) -> None:
+ON = ("REMOTE_CONTROL_ENABLED=true", "TELNETCONSOLE_ENABLED=true", "COOKIES_ENABLED=true")
+
+
+@pytest.mark.parametrize(("given", "loaded"), [((), False), (ON, True)])
+def test_scrapys_remote_control_telnet_and_cookies_are_not_even_imported_unless_turned_on(
+    given: tuple[str, ...], loaded: bool
+) -> None:
     out = subprocess.run([sys.executable, "-c", CRAWLER_MODULES, *given], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
-    extensions = out[-2]
+    extensions, middlewares, imported = out[-3:]
     assert ("RemoteControl" in extensions, "TelnetConsole" in extensions) == (loaded, loaded)
-    assert out[-1] == f"{loaded} {loaded}"
+    assert ("CookiesMiddleware" in middlewares) == loaded
+    assert "RetryMiddleware" in middlewares
+    assert imported == f"{loaded} {loaded} {loaded}"
