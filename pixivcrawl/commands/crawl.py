@@ -18,7 +18,7 @@ from pixivcrawl.exceptions import ArgumentError
 from pixivcrawl.logfilters import quiet_startup
 from pixivcrawl.spiders.base import PixivSpider
 from pixivcrawl.summary import SUCCESS_REASONS
-from pixivcrawl.workers.keys import RedisUnavailable, check_redis
+from pixivcrawl.workers.keys import RedisUnavailable, redis_url
 
 if TYPE_CHECKING:
     import argparse
@@ -91,7 +91,10 @@ class Command(ProjectCommand, ScrapyCrawlCommand):
         try:
             spidercls.parse_arguments(opts.spargs)
             check_settings(self.settings)
-            check_redis(self.settings)
+            if redis_url(self.settings):  # redis is imported by workers only
+                from pixivcrawl.workers.client import check_redis
+
+                check_redis(self.settings)
         except RedisUnavailable as exc:
             print(f"pixivcrawl: {exc}", file=sys.stderr)
             sys.exit(1)

@@ -19,10 +19,12 @@ from pixivcrawl.auth import TokenManager
 from pixivcrawl.escape import printable
 from pixivcrawl.exceptions import AuthError
 from pixivcrawl.hosts import Destination, HostPolicy
-from pixivcrawl.workers.tokens import SharedTokens
+from pixivcrawl.workers.keys import redis_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from pixivcrawl.workers.tokens import SharedTokens
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ class PixivAuthMiddleware:
             margin=s.getfloat("PIXIV_TOKEN_REFRESH_MARGIN"),
             language=s["PIXIV_LANGUAGE"],
             image_hosts=s.getlist("PIXIV_IMAGE_HOSTS"),
-            shared_tokens=SharedTokens.from_crawler(crawler),
+            shared_tokens=shared_tokens(crawler),
         )
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
@@ -177,3 +179,12 @@ class PixivAuthMiddleware:
         self.crawler.stats.set_value("pixivcrawl/auth/failed", 1)
         logger.error("Login failed: %s. Stopping the crawl.", printable(message))
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="pixiv_auth_failed"))
+
+
+def shared_tokens(crawler: Crawler) -> SharedTokens | None:
+    """The workers' shared tokens with PIXIV_REDIS_URL set (redis and the cipher are imported only then)."""
+    if not redis_url(crawler.settings):
+        return None
+    from pixivcrawl.workers.tokens import SharedTokens
+
+    return SharedTokens.from_crawler(crawler)

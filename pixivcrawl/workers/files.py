@@ -22,7 +22,8 @@ import redis.asyncio
 
 from pixivcrawl.pipelines.media import PixivFilesPipeline
 from pixivcrawl.pipelines.ugoira import UgoiraPipeline
-from pixivcrawl.workers.keys import REDIS_DOWN, REDIS_PARAMS, as_text, redis_url
+from pixivcrawl.workers.client import REDIS_DOWN
+from pixivcrawl.workers.keys import REDIS_PARAMS, as_text, redis_url
 from pixivcrawl.workers.scheduler import WorkerScheduler
 
 if TYPE_CHECKING:

@@ -7,8 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import redis
-
 from pixivcrawl.db.engine import mask_url
 from pixivcrawl.exceptions import ArgumentError
 
@@ -18,9 +16,6 @@ if TYPE_CHECKING:
 
 #: Every key pixivcrawl writes to Redis starts with this.
 PREFIX = "pixivcrawl"
-
-#: Errors that mean the Redis server is not there (any more).
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 #: Connection options: fail fast when Redis is gone instead of scrapy-redis's 30 s.
 REDIS_PARAMS: dict[str, Any] = {"socket_timeout": 10, "socket_connect_timeout": 5, "health_check_interval": 30}
@@ -133,34 +128,6 @@ def redis_url(settings: BaseSettings) -> str:
 def masked(url: str) -> str:
     """The Redis URL without its password, for messages."""
     return mask_url(url)
-
-
-def connect(url: str) -> redis.Redis:
-    """A synchronous client (what scrapy-redis uses)."""
-    return redis.Redis.from_url(url, **REDIS_PARAMS)
-
-
-def check_redis(settings: BaseSettings) -> None:
-    """ArgumentError with one clear line if PIXIV_REDIS_URL is set but bad or unreachable."""
-    url = redis_url(settings)
-    if not url:
-        return
-    try:
-        client = connect(url)
-    except ValueError as exc:
-        raise ArgumentError(
-            f"bad PIXIV_REDIS_URL {masked(url)!r} ({exc}); expected redis://host:6379/0"
-        ) from None
-    try:
-        client.ping()
-    except REDIS_DOWN as exc:
-        raise RedisUnavailable(
-            f"Redis at {masked(url)} is unreachable ({exc}); start it or fix PIXIV_REDIS_URL"
-        ) from None
-    except redis.exceptions.RedisError as exc:
-        raise RedisUnavailable(f"Redis at {masked(url)} refused the connection ({exc}); fix PIXIV_REDIS_URL") from None
-    finally:
-        client.close()
 
 
 class RedisUnavailable(ArgumentError):

@@ -20,7 +20,8 @@ from pixivcrawl.auth import resolve_refresh_token
 from pixivcrawl.exceptions import AuthError
 from pixivcrawl.hosts import HostPolicy
 from pixivcrawl.middlewares.errors import is_rate_limit, retry_after
-from pixivcrawl.workers.keys import REDIS_DOWN, REDIS_PARAMS, AccountKeys, account_id, redis_url
+from pixivcrawl.workers.client import REDIS_DOWN
+from pixivcrawl.workers.keys import REDIS_PARAMS, AccountKeys, account_id, redis_url
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -33,7 +33,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 from pixivcrawl import api
-from pixivcrawl.workers.keys import REDIS_DOWN, CrawlKeys, crawl_id, masked, redis_url
+from pixivcrawl.workers.client import REDIS_DOWN
+from pixivcrawl.workers.keys import CrawlKeys, crawl_id, masked, redis_url
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
