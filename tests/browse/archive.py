@@ -10,10 +10,13 @@ from tests.crawl import Archive, RunningSandbox, crawl_values, scrapy_command
 
 #: The crawls behind the browse tests: a day ranking (with ugoira), an R-18 ranking, a novel ranking
 #: (texts with embedded images), a novel with its text.
+#: The rankings of one fixed day (the default, yesterday in Japan, would change what they hold at
+#: 15:00 UTC): this one's first pages hold hidden works and ugoira.
+DATE = "2026-11-29"
 CRAWLS: list[list[str]] = [
-    ["ranking", "-a", "mode=day", "-a", "pages=2"],
-    ["ranking", "-a", "mode=day_r18", "-a", "pages=1"],
-    ["ranking", "-a", "type=novel", "-a", "mode=day", "-a", "pages=1"],
+    ["ranking", "-a", "mode=day", "-a", "pages=2", "-a", f"date={DATE}"],
+    ["ranking", "-a", "mode=day_r18", "-a", "pages=1", "-a", f"date={DATE}"],
+    ["ranking", "-a", "type=novel", "-a", "mode=day", "-a", "pages=1", "-a", f"date={DATE}"],
     ["novel", "-a", "novel_id=20000007"],
 ]
 
