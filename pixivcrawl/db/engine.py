@@ -57,6 +57,11 @@ def create_engine(url: str | sa.URL, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if "poolclass" not in kwargs:
+                # The store's thread takes the connection it returned last: a second one, opened
+                # when another thread read at the same time, stays idle instead of taking turns
+                # and filling its own page and statement caches (2-3 MB).
+                kwargs.setdefault("pool_use_lifo", True)
         kwargs.setdefault("connect_args", {}).setdefault("cached_statements", SQLITE_CACHED_STATEMENTS)
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
