@@ -57,7 +57,7 @@ class BookmarksSpider(PixivSpider):
         async for out in self.listing_page(response, data, kind, works, items, user_id=user_id, restrict=restrict):
             yield out
 
-    async def seen_before(self, kind: str, works: list[dict[str, Any]], **cb_kwargs: Any) -> bool:
+    async def seen_before(self, kind: str, works: list[dict[str, Any]], cb_kwargs: dict[str, Any]) -> bool:
         """In incremental mode: whether this page holds a bookmark an earlier run recorded (same
         restrict; with tags=true, with its tags). Bookmarks come newest first, so the bookmarks
         after a recorded one are older and were read then; the new ones above it are on this page.

@@ -78,7 +78,7 @@ class IncrementalListings(Paging):
         """
         declared = declared_incremental(response.request.callback) if response.request is not None else None
         # Checked before the items go out, or the store could answer with this page's own rows.
-        seen_all = declared is not None and declared.applies(self) and await self.seen_before(kind, works, **cb_kwargs)
+        seen_all = declared is not None and declared.applies(self) and await self.seen_before(kind, works, cb_kwargs)
         for item in items:
             yield item
         if seen_all:
@@ -92,10 +92,11 @@ class IncrementalListings(Paging):
         for request in self.next_page(response, data, **cb_kwargs):
             yield request
 
-    async def seen_before(self, kind: str, works: list[dict[str, Any]], **cb_kwargs: Any) -> bool:
+    async def seen_before(self, kind: str, works: list[dict[str, Any]], cb_kwargs: dict[str, Any]) -> bool:
         """Whether this page of an incremental listing reaches what earlier runs read, so the pages
         after it hold nothing new: by default, every work on it is archived (:meth:`all_archived`).
-        A listing of relations (bookmarks) answers for its relations instead."""
+        A listing of relations (bookmarks) answers for its relations instead, from the page's
+        ``cb_kwargs`` (whose, which restrict)."""
         return await self.all_archived(kind, works)
 
     async def all_archived(self, kind: str, works: list[dict[str, Any]]) -> bool:
