@@ -36,7 +36,7 @@ def mask_url(url: str | sa.URL) -> str:
 #: Statements each SQLite connection keeps prepared (the driver's default is 128). A batch's
 #: reads are ``IN (?, ?, ...)`` lists as long as the batch's ids, each length its own statement of
 #: ~50 KB in SQLite: over a long crawl every length came once and the full cache held 4-6 MB per
-#: pooled connection, the growth of peak RSS from 30k to 300k works. A batch runs fewer than this
+#: pooled connection, most of the growth of peak RSS up to 120k works. A batch runs fewer than this
 #: many distinct statements, so the repeated ones (the upserts) stay prepared.
 SQLITE_CACHED_STATEMENTS = 32
 
