@@ -55,6 +55,23 @@ async def test_a_listing_that_repeats_a_next_url_stops(hostile, tmp_path, caplog
     assert "repeats a page it already went through" in caplog.text
 
 
+@deferred_f_from_coro_f
+async def test_a_relative_next_url_joins_the_page_url_not_an_html_base_in_a_caption(hostile, tmp_path) -> None:
+    # Captions are HTML: a <base> in one must not move the listing to another host.
+    illust = json.loads(json.dumps(SAMPLE))
+    illust["caption"] = "<base href='http://elsewhere.invalid/'>"
+
+    def pages(seen: Seen) -> Answer:
+        if "p=2" in seen.target:
+            return listing()
+        return listing([illust], next_url=f"{RANKING}?mode=day&date={DATE}&p=2")
+
+    api = hostile(api_of(pages))
+    crawler = await crawl_with(hostile_settings(tmp_path, api.url(), PIXIV_DOWNLOAD_FILES=False), date=DATE)
+    assert [s.target for s in api.requests if s.path == RANKING][1:] == [f"{RANKING}?mode=day&date={DATE}&p=2"]
+    assert not crawler.stats.get_value("pixivcrawl/paging/refused_next_url")
+
+
 def japanese_page(title: str) -> dict:
     illust = json.loads(json.dumps(SAMPLE))
     illust["title"] = title
