@@ -78,6 +78,9 @@ class StorePipeline:
     stops with ``database_failed`` (exit status 1, run ``failed``).
     """
 
+    #: Batches handed to the database thread at once: one written, the next ready when it ends.
+    #: Items wait while both are taken, so no third batch fills meanwhile: buffering on while
+    #: the store was behind made batches of up to 1,000 items, three of them in memory.
     max_batches_in_flight = 2
 
     def __init__(
@@ -155,9 +158,15 @@ class StorePipeline:
         if builder_for(item) is None:
             self.stats.inc_value(f"{STATS_PREFIX}/items_skipped/{type(item).__name__}")
             return item
+        # Bounded pipelining: while one batch is written and the next waits for the database
+        # thread, an item waits here rather than start a third. Its page stays in Scrapy's
+        # scraper meanwhile, and the spider makes no more items from it.
+        await self._wait_in_flight(self.max_batches_in_flight - 1)
+        if self.failed:
+            return item
         self._buffer.append((item, dt.datetime.now(dt.UTC)))
         if len(self._buffer) >= self.batch_size:
-            await self._flush_buffer()
+            self._hand_over()
         return item
 
     async def _wait_in_flight(self, at_most: int) -> None:
@@ -167,13 +176,16 @@ class StorePipeline:
                 return
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
 
+    def _hand_over(self) -> None:
+        """Write the buffer (and the rejects recorded since the last batch) as the next batch."""
+        batch, self._buffer = self._buffer, []
+        rejects, self._rejects = self._rejects, []
+        self._in_flight.append(asyncio.ensure_future(self._write(batch, rejects)))
+
     async def _flush_buffer(self) -> None:
-        # Bounded pipelining: the crawl waits rather than buffering without limit.
         await self._wait_in_flight(self.max_batches_in_flight - 1)
         if (self._buffer or self._rejects) and not self.failed:
-            batch, self._buffer = self._buffer, []
-            rejects, self._rejects = self._rejects, []
-            self._in_flight.append(asyncio.ensure_future(self._write(batch, rejects)))
+            self._hand_over()
 
     async def flush(self) -> None:
         """Write everything buffered so far and wait until it is written."""

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -59,6 +60,29 @@ async def test_batches_flush_at_batch_size_and_on_close(sqlite_url: str) -> None
     assert crawler.stats.get_value("pixivcrawl/db/batches") == 2
     assert crawler.stats.get_value("pixivcrawl/db/items_stored") == 3
     assert crawler.stats.get_value("pixivcrawl/db/rows_upserted/illusts") == 3
+
+
+@deferred_f_from_coro_f
+async def test_items_arriving_while_the_database_is_behind_wait_instead_of_growing_the_batches(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline, crawler = make_pipeline(sqlite_url, PIXIV_DB_BATCH_SIZE=2)
+    await pipeline.open_spider()
+    write = pipeline.archive.write
+    batches: list[int] = []
+
+    def slow(rows: Any, **kwargs: Any) -> Any:
+        batches.append(len(rows["illusts"]))
+        time.sleep(0.05)
+        return write(rows, **kwargs)
+
+    monkeypatch.setattr(pipeline.archive, "write", slow)
+    # A crawl hands the store many items at once (CONCURRENT_ITEMS per page, several pages).
+    await asyncio.gather(*(pipeline.process_item(illust(i)) for i in range(1, 11)))
+    await pipeline.close_spider()
+    assert batches == [2, 2, 2, 2, 2]
+    assert query(sqlite_url, "SELECT count(*) FROM illusts") == [(10,)]
+    assert crawler.stats.get_value("pixivcrawl/db/batches") == 5
 
 
 @deferred_f_from_coro_f
