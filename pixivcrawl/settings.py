@@ -42,6 +42,12 @@ CONCURRENT_REQUESTS = 16
 # Items of one response processed at once. Scrapy's 100 kept ~80 MB more in flight
 # and ran slower here (a page is 30 works); 32 still covers a whole page.
 CONCURRENT_ITEMS = 32
+# Bytes of responses in Scrapy's scraper (its callbacks and their items) before it fetches no
+# more: Scrapy's 5 MB is ~100 API pages, each ~5x its size once parsed and made into items.
+# When the store is behind, items wait in it with their pages; with 5 MB a ranking of 30 dates
+# (30 listings) held ~100 such pages, 35 MB more peak RSS than one of 3 dates. A paced crawl
+# (one API call at a time) never reaches it.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 250_000
 DOWNLOAD_DELAY = 0
 # Scrapy's downloader, holding each slot to its concurrency (Scrapy 2.19 sends a burst past it).
 DOWNLOADER = "pixivcrawl.downloader.PixivDownloader"
