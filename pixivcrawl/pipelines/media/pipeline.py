@@ -111,7 +111,8 @@ class PixivFilesPipeline(FilesPipeline):
         self.covers = covers
         self.profile_images = profile_images
         self.archived = ArchivedFiles.from_crawler(crawler)
-        # Per item being processed (by id): the database's facts, then the requests made.
+        # Per item being processed (by id): the files it wants, the database's facts, then the requests made.
+        self._targets: dict[int, list[Target]] = {}
         self._recorded: dict[int, dict[str, Recorded]] = {}
         self._requests: dict[int, list[Request]] = {}
 
@@ -214,13 +215,24 @@ class PixivFilesPipeline(FilesPipeline):
 
     # Scrapy's signature still lists the deprecated ``spider`` argument, which Scrapy warns about when it is there.
     async def process_item(self, item: Any) -> Any:  # type: ignore[override]
-        if self.targets(item):
-            self._recorded[id(item)] = await run_in_thread(self.recorded, item)
+        targets = self.targets(item)
+        if not targets:
+            # Nothing to fetch: Scrapy would make no request and hand the item on unchanged.
+            return item
+        # Worked out once per item (get_media_requests and item_completed ask again).
+        self._targets[id(item)] = targets
         try:
+            self._recorded[id(item)] = await run_in_thread(self.recorded, item)
             return await super().process_item(item)
         finally:
+            self._targets.pop(id(item), None)
             self._recorded.pop(id(item), None)
             self._requests.pop(id(item), None)
+
+    def targets_of(self, item: Any) -> list[Target]:
+        """:meth:`targets` of an item being processed, as worked out when it came in."""
+        targets = self._targets.get(id(item))
+        return self.targets(item) if targets is None else targets
 
     def allowed(self, target: Target) -> bool:
         verdict = self.hosts.classify(target.url)
@@ -249,7 +261,7 @@ class PixivFilesPipeline(FilesPipeline):
                     "pixiv_recorded": recorded.get(_stem(t.path)),
                 },
             )
-            for t in self.targets(item)
+            for t in self.targets_of(item)
             if self.allowed(t)
         ]
         self._requests[id(item)] = requests
@@ -461,14 +473,14 @@ class PixivFilesPipeline(FilesPipeline):
     # --- results -----------------------------------------------------------------------
 
     def item_completed(self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo) -> Any:
-        targets = {t.path: t for t in self.targets(item)}
+        targets = {t.path: t for t in self.targets_of(item)}
         for request, (_ok, result) in zip(self._requests.pop(id(item), []), results, strict=False):
             if isinstance(result, Failure):  # not ok
                 self.failed(request, result)
                 continue
             target = targets.get(request.meta["pixiv_file_path"])
             # Scrapy lower-cases the host of a request URL (I.PXIMG.NET): compare as URLs.
-            if target is not None and same_url(result["url"], target.url):
+            if target is not None and (result["url"] == target.url or same_url(result["url"], target.url)):
                 target.assign(stored_from_result(result))
         return item
 
