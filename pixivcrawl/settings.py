@@ -48,6 +48,11 @@ CONCURRENT_ITEMS = 32
 # (30 listings) held ~100 such pages, 35 MB more peak RSS than one of 3 dates. A paced crawl
 # (one API call at a time) never reaches it.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 250_000
+# Scrapy reads each generator callback's source with ast on every response to warn about
+# a `return value` in a generator; its cache is keyed by the bound method, a new object each
+# time, so it re-parsed the source once per page. tests/spiders/test_callbacks.py makes the
+# same check once, over every spider's callbacks.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOAD_DELAY = 0
 # Scrapy's downloader, holding each slot to its concurrency (Scrapy 2.19 sends a burst past it).
 DOWNLOADER = "pixivcrawl.downloader.PixivDownloader"
