@@ -20,6 +20,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -122,8 +123,8 @@ def merge_row(rules: TableRules, old: Row, new: Row) -> Row:
     return {c: merge_value(rules.rule(c), old.get(c), v, available) for c, v in new.items()}
 
 
-def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple((v is None, str(type(v)), v) for v in key)
+def _sort_key(key: Any) -> tuple[Any, ...]:
+    return tuple((v is None, str(type(v)), v) for v in (key if isinstance(key, tuple) else (key,)))
 
 
 def dedupe(rules: TableRules, rows: Iterable[Row]) -> list[Row]:
@@ -132,11 +133,13 @@ def dedupe(rules: TableRules, rows: Iterable[Row]) -> list[Row]:
     Key order makes concurrent batches (many workers on one PostgreSQL) lock rows
     in the same order, so they wait for each other instead of deadlocking.
     """
-    by_key: dict[tuple[Any, ...], Row] = {}
-    names = rules.key
+    by_key: dict[Any, Row] = {}
+    key_of = itemgetter(*rules.key)  # a one-column key is the value itself: cheaper to hash and sort
     for row in rows:
-        key = tuple([row[c] for c in names])
-        by_key[key] = merge_row(rules, by_key[key], row) if key in by_key else row
+        key = key_of(row)
+        old = by_key.get(key)
+        # A row seen again as it was (a tag on many works of a batch) merges into itself.
+        by_key[key] = row if old is None or old == row else merge_row(rules, old, row)
     try:
         ordered = sorted(by_key)
     except TypeError:  # a key holding NULL or mixed types: ordered all the same

@@ -257,21 +257,22 @@ class Writer:
         parents = sorted({r["id"] for r in rows.get(parent) or [] if r.get("status", "available") == "available"})
         table = self._metadata.tables[rules.name]
         key = rules.key
-        existing: dict[tuple[Any, ...], Row] = {}
+        # The row's columns as one tuple, key first, to compare with the stored ones.
+        columns = (*key, *(c for c in (new_rows[0] if new_rows else ()) if c not in key))
+        values = _tuples(columns)
+        existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for start in range(0, len(parents), self._max_variables):
-            query = sa.select(table).where(table.c[column].in_(parents[start : start + self._max_variables]))
-            for found in connection.execute(query).mappings():
-                existing[tuple(found[c] for c in key)] = dict(found)
-        wanted = {tuple(r[c] for c in key): r for r in new_rows}
+            query = sa.select(*(table.c[c] for c in columns)).where(
+                table.c[column].in_(parents[start : start + self._max_variables])
+            )
+            for found in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
+                existing[found[: len(key)]] = found
+        wanted = {values(r)[: len(key)]: r for r in new_rows}
         stale = [dict(zip(key, k, strict=True)) for k in existing if k not in wanted]
         if stale:
             where = sa.and_(*(table.c[c] == sa.bindparam(f"k_{c}") for c in key))
             connection.execute(table.delete().where(where), [{f"k_{c}": v for c, v in k.items()} for k in stale])
-        return [
-            row
-            for k, row in wanted.items()
-            if k not in existing or any(existing[k][c] != v for c, v in row.items())
-        ]
+        return [row for k, row in wanted.items() if existing.get(k) != values(row)]
 
     def _changed(self, connection: Connection, rules: TableRules, rows: list[Row]) -> list[Row]:
         """The history rows whose values differ from their key's latest row (NULLs carried forward).
@@ -283,7 +284,7 @@ class Writer:
         *group, last = series = tuple(c for c in rules.key if c != at)
         table = self._metadata.tables[rules.name]
         newer = table.alias("newer")
-        latest: dict[tuple[Any, ...], Row] = {}
+        latest: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         by_group: dict[tuple[Any, ...], set[Any]] = defaultdict(set)
         for row in rows:
             by_group[tuple(row[c] for c in group)].add(row[last])
@@ -299,18 +300,29 @@ class Writer:
                         newer.c[at] > table.c[at],
                     ),
                 )
-                for found in connection.execute(query).mappings():
-                    latest[tuple(found[c] for c in series)] = dict(found)
+                for found in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
+                    latest[found[: len(series)]] = found[len(series) :]
         changed = []
+        series_of, values_of = _tuples(series), _tuples(values)
         # In time order, each row against its key's latest so far: a work listed twice in
         # one batch (a trending page and its detail, two related pages) adds one row, not two.
-        for row in sorted(rows, key=lambda r: r[at]):
-            k = tuple(row[c] for c in series)
+        for row in sorted(rows, key=itemgetter(at)):
+            k, new = series_of(row), values_of(row)
             before = latest.get(k)
             if before is not None:
-                row = {**row, **{c: before[c] for c in values if row[c] is None}}
-                if all(row[c] == before[c] for c in values):
+                if None in new:  # NULLs carried forward
+                    new = tuple(b if n is None else n for n, b in zip(new, before, strict=True))
+                    row = {**row, **dict(zip(values, new, strict=True))}
+                if new == before:
                     continue
             changed.append(row)
-            latest[k] = row
+            latest[k] = new
         return changed
+
+
+def _tuples(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's values of ``columns``, always a tuple (``itemgetter`` of one column is the value)."""
+    if len(columns) == 1:
+        [column] = columns
+        return lambda row: (row[column],)
+    return itemgetter(*columns)
