@@ -82,6 +82,11 @@ class TableRules:
     def rule(self, column: str) -> Merge:
         return self.merge.get(column, Merge.REPLACE)
 
+    @functools.cached_property
+    def merged(self) -> tuple[tuple[str, Merge], ...]:
+        """The columns whose rule is not :attr:`Merge.REPLACE`, with their rule."""
+        return tuple((c, rule) for c, rule in self.merge.items() if rule is not Merge.REPLACE)
+
 
 @functools.cache
 def rules_of(table: sa.Table) -> TableRules:
@@ -120,7 +125,11 @@ def merge_value(rule: Merge, old: Any, new: Any, new_available: bool) -> Any:
 def merge_row(rules: TableRules, old: Row, new: Row) -> Row:
     """``new`` applied over ``old`` by the table's rules, as the database would do it."""
     available = new.get("status", "available") == "available"
-    return {c: merge_value(rules.rule(c), old.get(c), v, available) for c, v in new.items()}
+    merged = new.copy()  # REPLACE: the new value
+    for c, rule in rules.merged:
+        if c in new:
+            merged[c] = merge_value(rule, old.get(c), new[c], available)
+    return merged
 
 
 def _sort_key(key: Any) -> tuple[Any, ...]:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: Rows of SQLite's many-row statement (fewer when the columns would exceed its variables):
 #: measured over 10k works, 32 to 128 rows halve the upserts' CPU; more cost more again.
 SQLITE_ROWS = 64
+#: bind processor -> {value: the value it converts to}: one batch's date and time values, converted once.
+Memo = dict[Callable[[Any], Any], dict[Any, Any]]
 #: A pyformat placeholder (PostgreSQL's drivers), turned positional so rows go as tuples.
 _NAMED = re.compile(r"%\((\w+)\)s")
 _AVAILABLE: sa.ColumnClause[str] = sa.literal_column("'available'")
@@ -87,11 +89,13 @@ class Upsert:
     many_sql: str | None = None
     many_rows: int = 1
 
-    def execute(self, connection: Connection, rows: list[Row]) -> None:
-        parameters = self.parameters(rows)
+    def execute(self, connection: Connection, rows: list[Row], memo: Memo | None = None) -> None:
+        """Upsert ``rows``; ``memo`` keeps the date and time values converted so far (one batch's)."""
+        columns = self.column_values(rows, {} if memo is None else memo)
         if self.arrays_sql is not None:
-            connection.exec_driver_sql(self.arrays_sql, tuple(list(column) for column in zip(*parameters, strict=True)))
+            connection.exec_driver_sql(self.arrays_sql, tuple(columns))
             return
+        parameters = list(zip(*columns, strict=True))
         size, whole = self.many_rows, 0
         if self.many_sql is not None and (whole := len(parameters) // size * size):
             chain = itertools.chain.from_iterable
@@ -132,29 +136,22 @@ class Upsert:
             many_sql = _rows_statement(sql, many_rows) if many_rows > 1 else None
         return cls(sql, tuple(order), processors, defaults, timely, arrays_sql, many_sql, many_rows)
 
-    def parameters(self, rows: list[Row]) -> list[tuple[Any, ...]]:
+    def column_values(self, rows: list[Row], memo: Memo) -> list[list[Any]]:
+        """Each column's values, converted, in the statement's order: a column at a time, in C
+        but for the conversions (of each distinct value once, for date and time columns)."""
         if self.defaults:
             rows = [{**{c: make() for c, make in self.defaults}, **row} for row in rows]
-        get = itemgetter(*self.columns)
-        if len(self.columns) == 1:
-            return [(get(row),) for row in rows]
-        if not self.processors:
-            return [get(row) for row in rows]
-        processors: list[tuple[int, Callable[[Any], Any], dict[Any, Any] | None]] = [
-            (i, process, {} if i in self.memo else None) for i, process in self.processors
-        ]
-        parameters: list[tuple[Any, ...]] = []
-        for row in rows:
-            values = list(get(row))
-            for i, process, done in processors:
-                if done is None:
-                    values[i] = process(values[i])
-                elif (value := values[i]) in done:
-                    values[i] = done[value]
-                else:
-                    values[i] = done[value] = process(value)
-            parameters.append(tuple(values))
-        return parameters
+        columns = [list(values) for values in zip(*map(_tuples(self.columns), rows), strict=True)]
+        for i, process in self.processors:
+            if i in self.memo:
+                # Keyed by the processor: columns of one type share it (first_seen_at, last_seen_at).
+                done = memo.setdefault(process, {})
+                for value in set(columns[i]).difference(done):
+                    done[value] = process(value)
+                columns[i] = list(map(done.__getitem__, columns[i]))
+            else:
+                columns[i] = list(map(process, columns[i]))
+        return columns
 
 
 #: A type's length (VARCHAR(16)): an array cast to it would truncate values the column refuses.
@@ -221,6 +218,7 @@ class Writer:
         else:
             unique = self.dedupe(rows)
         written: dict[str, int] = {}
+        memo: Memo = {}
         for rules in self.tables:
             table_rows = unique.get(rules.name) or []
             if rules.children_of:
@@ -228,7 +226,7 @@ class Writer:
             if rules.history:
                 table_rows = self._changed(connection, rules, table_rows)
             if table_rows:
-                self._upsert(connection, rules, table_rows)
+                self._upsert(connection, rules, table_rows, memo)
                 written[rules.name] = len(table_rows)
         if self._search_index is None:  # an archive older than revision 0003 has no search queue
             self._search_index = self.dialect.name == "sqlite" and sa.inspect(connection).has_table("search_dirty")
@@ -236,14 +234,14 @@ class Writer:
             sync_search(connection)
         return written
 
-    def _upsert(self, connection: Connection, rules: TableRules, rows: list[Row]) -> None:
+    def _upsert(self, connection: Connection, rules: TableRules, rows: list[Row], memo: Memo) -> None:
         columns = tuple(rows[0])
         key = (rules.name, columns)
         upsert = self._statements.get(key)
         if upsert is None:
             table = self._metadata.tables[rules.name]
             upsert = self._statements[key] = Upsert.compile(table, rules, columns, self.dialect)
-        upsert.execute(connection, rows)
+        upsert.execute(connection, rows, memo)
 
     def _sync_children(self, connection: Connection, rules: TableRules, rows: Rows, new_rows: list[Row]) -> list[Row]:
         """Make each parent's children exactly ``new_rows``; returns the rows still to upsert.
