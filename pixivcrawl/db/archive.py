@@ -214,8 +214,7 @@ class Archive:
         unique = self.writer.dedupe(rows)  # once, for both
         changes = find_changes(connection, unique, dt.datetime.now(dt.UTC))
         written = self.writer.write(connection, unique)
-        if changes.events:
-            connection.execute(TABLES["work_events"].insert(), [{**e, "run_id": run_id} for e in changes.events])
+        self.writer.insert(connection, "work_events", [{**e, "run_id": run_id} for e in changes.events])
         return written, changes
 
     @staticmethod

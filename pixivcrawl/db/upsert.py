@@ -106,14 +106,18 @@ class Upsert:
             connection.exec_driver_sql(self.sql, parameters[whole:])
 
     @classmethod
-    def compile(cls, table: sa.Table, rules: TableRules, columns: tuple[str, ...], dialect: sa.Dialect) -> Upsert:
+    def compile(
+        cls, table: sa.Table, rules: TableRules | None, columns: tuple[str, ...], dialect: sa.Dialect
+    ) -> Upsert:
+        """The upsert of ``columns`` by ``rules``; with no rules, a plain insert (a table only added to)."""
         insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
-        set_ = _set_clause(table, rules, insert.excluded, columns)
-        if set_:
+        statement: sa.Insert = insert
+        if rules is not None and (set_ := _set_clause(table, rules, insert.excluded, columns)):
             statement = insert.on_conflict_do_update(index_elements=list(rules.key), set_=set_)
-        else:
+        elif rules is not None:
             statement = insert.on_conflict_do_nothing(index_elements=list(rules.key))
-        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+        # As executemany: no RETURNING of an autoincremented key (work_events.id).
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
         sql = compiled.string
         if compiled.positional:
             order = list(compiled.positiontup or ())
@@ -158,19 +162,24 @@ class Upsert:
 _LENGTH = re.compile(r"\(\d+\)")
 
 
+def _split(sql: str) -> tuple[str, str, str]:
+    """A one-row insert's ``INSERT INTO t (...)``, its values' placeholders and what follows (``ON CONFLICT ...``)."""
+    head, rest = sql.split(" VALUES (", 1)
+    values, tail = rest.split(") ON CONFLICT ", 1) if ") ON CONFLICT " in rest else (rest.removesuffix(")"), "")
+    return head, values, tail and f" ON CONFLICT {tail}"
+
+
 def _arrays_statement(sql: str, columns: list[sa.Column[Any]], dialect: sa.Dialect) -> str:
     """A one-row PostgreSQL upsert (``VALUES (%s, ...) ON CONFLICT ...``) taking one array per column."""
-    head, rest = sql.split(" VALUES (", 1)
-    _, tail = rest.split(") ON CONFLICT ", 1)
+    head, _, tail = _split(sql)
     arrays = ", ".join(f"%s::{_LENGTH.sub('', c.type.compile(dialect=dialect))}[]" for c in columns)
-    return f"{head} SELECT * FROM unnest({arrays}) ON CONFLICT {tail}"
+    return f"{head} SELECT * FROM unnest({arrays}){tail}"
 
 
 def _rows_statement(sql: str, rows: int) -> str:
     """A one-row upsert (``VALUES (?, ...) ON CONFLICT ...``) of ``rows`` rows."""
-    head, rest = sql.split(" VALUES (", 1)
-    values, tail = rest.split(") ON CONFLICT ", 1)
-    return f"{head} VALUES {', '.join([f'({values})'] * rows)} ON CONFLICT {tail}"
+    head, values, tail = _split(sql)
+    return f"{head} VALUES {', '.join([f'({values})'] * rows)}{tail}"
 
 
 def _default(column: sa.Column[Any]) -> Callable[[], Any]:
@@ -234,14 +243,20 @@ class Writer:
             sync_search(connection)
         return written
 
+    def insert(self, connection: Connection, name: str, rows: list[Row]) -> None:
+        """Add ``rows`` to a table the store only adds to (``work_events``), the upserts' way."""
+        if rows:
+            self._statement(name, None, tuple(rows[0])).execute(connection, rows)
+
     def _upsert(self, connection: Connection, rules: TableRules, rows: list[Row], memo: Memo) -> None:
-        columns = tuple(rows[0])
-        key = (rules.name, columns)
-        upsert = self._statements.get(key)
-        if upsert is None:
-            table = self._metadata.tables[rules.name]
-            upsert = self._statements[key] = Upsert.compile(table, rules, columns, self.dialect)
-        upsert.execute(connection, rows, memo)
+        self._statement(rules.name, rules, tuple(rows[0])).execute(connection, rows, memo)
+
+    def _statement(self, name: str, rules: TableRules | None, columns: tuple[str, ...]) -> Upsert:
+        statement = self._statements.get((name, columns))
+        if statement is None:
+            table = self._metadata.tables[name]
+            statement = self._statements[name, columns] = Upsert.compile(table, rules, columns, self.dialect)
+        return statement
 
     def _sync_children(self, connection: Connection, rules: TableRules, rows: Rows, new_rows: list[Row]) -> list[Row]:
         """Make each parent's children exactly ``new_rows``; returns the rows still to upsert.
