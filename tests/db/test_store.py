@@ -208,3 +208,12 @@ def test_a_large_batch_takes_few_statements_and_leaves_the_rows_of_one_item_at_a
     assert 0 < sum(executions) < 500  # one per row: over 1,500
     assert snapshot(url_batch) == snapshot(url_each)
     assert query(url_batch, "SELECT count(*), sum(status = 'hidden') FROM illusts") == [(150, 50)]
+
+
+def test_a_sqlite_archive_holds_a_batchs_pages_and_checkpoints_every_few_batches(tmp_path: Path) -> None:
+    # A batch dirties more pages than SQLite's defaults hold (2 MB of cache, a checkpoint per 1000 pages).
+    engine = create_engine(f"sqlite:///{tmp_path / 'pixiv.db'}")
+    with engine.connect() as connection:
+        settings = [connection.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("cache_size", "wal_autocheckpoint")]
+    engine.dispose()
+    assert settings == [-8000, 4000]
