@@ -54,8 +54,8 @@ def _by_work(connection: Connection, table: sa.Table, column: str, ids: Sequence
     found: dict[int, set[Any]] = collections.defaultdict(set)
     for chunk in _chunks(ids):
         query = sa.select(table.c[column], *(table.c[v] for v in values)).where(table.c[column].in_(chunk))
-        for work_id, *value in connection.execute(query).all():
-            found[work_id].add(tuple(value) if len(value) > 1 else value[0])
+        for row in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
+            found[row[0]].add(row[1:] if len(row) > 2 else row[1])
     return found
 
 
@@ -83,7 +83,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
     users = sorted({r["id"] for r in rows.get("users") or []})
     if users:
         table = TABLES["users"]
-        known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars()}
+        known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars().all()}
         changes.new_users = len(users) - len(known)
     for name, (kind, tag_table, tag_column) in WORKS.items():
         works = rows.get(name) or []
@@ -96,7 +96,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
         old = {
             r.id: r
             for chunk in _chunks(ids)
-            for r in connection.execute(sa.select(table.c.id, table.c.status, table.c.title).where(table.c.id.in_(chunk)))
+            for r in connection.execute(sa.select(table.c.id, table.c.status, table.c.title).where(table.c.id.in_(chunk))).all()
         }
         # Only works that were and stay available can be retitled, retagged or re-uploaded.
         steady = sorted(w["id"] for w in works if w["status"] == "available" and w["id"] in old and old[w["id"]].status == "available")
