@@ -27,9 +27,7 @@ from pixivcrawl.models import (
     ItemModel,
     Novel,
     NovelImage,
-    NovelTag,
     NovelText,
-    Page,
     RankingEntry,
     Series,
     SeriesEntry,
@@ -63,9 +61,14 @@ def placeholder_name(url: str | None) -> str | None:
 
 def parse_user(data: dict[str, Any], detail: dict[str, Any] | None = None) -> User:
     """A user from an embedded ``user`` object, or from ``/v1/user/detail`` when ``detail`` is given."""
+    return User.model_validate(user_fields(data, detail))
+
+
+def user_fields(data: dict[str, Any], detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fields of a :class:`User`, for it or for a model it is nested in (validated in one pass)."""
     images = data.get("profile_image_urls") or {}
     detail = detail or {}
-    return User.model_validate({
+    return {
         **User.pixiv_fields(data),
         # Only /v1/user/detail has them, beside the user object.
         "profile": detail.get("profile"),
@@ -75,7 +78,7 @@ def parse_user(data: dict[str, Any], detail: dict[str, Any] | None = None) -> Us
         "name": data.get("name") or "",
         "account": data.get("account") or "",
         "profile_image_url": images.get("medium") or images.get("px_170x170"),
-    })
+    }
 
 
 def parse_user_detail(data: dict[str, Any]) -> User:
@@ -83,29 +86,17 @@ def parse_user_detail(data: dict[str, Any]) -> User:
     return parse_user(data["user"], detail=data)
 
 
-def _pages(data: dict[str, Any]) -> list[Page]:
+def _pages(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields of each :class:`Page` (validated with the work, in one pass)."""
     meta_pages = data.get("meta_pages") or []
     if meta_pages:
-        return [
-            Page(
-                index=i,
-                original_url=p["image_urls"].get("original"),
-                square_medium_url=p["image_urls"].get("square_medium"),
-                medium_url=p["image_urls"].get("medium"),
-                large_url=p["image_urls"].get("large"),
-            )
-            for i, p in enumerate(meta_pages)
-        ]
-    images = data.get("image_urls") or {}
-    return [
-        Page(
-            index=0,
-            original_url=(data.get("meta_single_page") or {}).get("original_image_url"),
-            square_medium_url=images.get("square_medium"),
-            medium_url=images.get("medium"),
-            large_url=images.get("large"),
-        )
-    ]
+        return [_page(i, p["image_urls"], p["image_urls"].get("original")) for i, p in enumerate(meta_pages)]
+    return [_page(0, data.get("image_urls") or {}, (data.get("meta_single_page") or {}).get("original_image_url"))]
+
+
+def _page(index: int, images: dict[str, Any], original: Any) -> dict[str, Any]:
+    return {"index": index, "original_url": original, "square_medium_url": images.get("square_medium"),
+            "medium_url": images.get("medium"), "large_url": images.get("large")}
 
 
 def illust_status(data: dict[str, Any]) -> tuple[WorkStatus, str | None]:
@@ -177,8 +168,8 @@ def parse_illust(data: dict[str, Any]) -> Illust:
         "series_id": series.get("id"),
         "series_title": series.get("title"),
         "tools": data.get("tools") or [],
-        "user": parse_user(data["user"]),
-        "tags": [Tag(name=t["name"], translated_name=t.get("translated_name")) for t in data.get("tags") or []],
+        "user": user_fields(data["user"]),
+        "tags": [{"name": t["name"], "translated_name": t.get("translated_name")} for t in data.get("tags") or []],
         "pages": pages,
         "status": status,
         "restriction": restriction,
@@ -234,13 +225,10 @@ def parse_novel(data: dict[str, Any]) -> Novel:
         "total_comments": shown(data, available, "total_comments"),
         "series_id": series.get("id") or None,
         "series_title": series.get("title"),
-        "user": parse_user(data["user"]),
+        "user": user_fields(data["user"]),
         "tags": [
-            NovelTag(
-                name=t["name"],
-                translated_name=t.get("translated_name"),
-                added_by_uploaded_user=t.get("added_by_uploaded_user"),
-            )
+            {"name": t["name"], "translated_name": t.get("translated_name"),
+             "added_by_uploaded_user": t.get("added_by_uploaded_user")}
             for t in data.get("tags") or []
         ],
         "status": status,

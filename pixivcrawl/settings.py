@@ -42,6 +42,11 @@ CONCURRENT_REQUESTS = 16
 # Items of one response processed at once. Scrapy's 100 kept ~80 MB more in flight
 # and ran slower here (a page is 30 works); 32 still covers a whole page.
 CONCURRENT_ITEMS = 32
+# Scrapy reads each generator callback's source with ast on every response to warn about
+# a `return value` in a generator; its cache is keyed by the bound method, a new object each
+# time, so it re-parsed the source once per page. tests/spiders/test_callbacks.py makes the
+# same check once, over every spider's callbacks.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOAD_DELAY = 0
 # Scrapy's downloader, holding each slot to its concurrency (Scrapy 2.19 sends a burst past it).
 DOWNLOADER = "pixivcrawl.downloader.PixivDownloader"
