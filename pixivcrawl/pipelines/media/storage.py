@@ -93,10 +93,12 @@ class AtomicFSFilesStore(FSFilesStore):
         meta: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Deferred[None]:
-        return deferred_from_coro(run_in_thread(self._write, self._get_filesystem_path(path), buf.getvalue()))
+        return deferred_from_coro(run_in_thread(self.write, path, buf.getvalue()))
 
-    def _write(self, absolute: Path, data: bytes) -> None:
+    def write(self, path: str | os.PathLike[str], data: bytes) -> None:
+        """Write ``data`` at ``path`` (relative to the store) atomically; blocks, so call it in a thread."""
         # In the thread, folders too: a mkdir on the reactor thread holds every transfer up.
+        absolute = self._get_filesystem_path(path)
         self._make_folders(absolute.parent)
         try:
             write_atomically(absolute, data, self.staging)
