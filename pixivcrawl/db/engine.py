@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+
+from pixivcrawl.db.migrations import HEAD
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection, Engine
 
 logger = logging.getLogger(__name__)
@@ -138,8 +137,14 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+# Alembic (with Mako and Pygments, ~0.1 CPU s to import) is imported only where a migration
+# runs or is inspected: a crawl on a database already at HEAD never imports it.
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config for the shipped migrations; no alembic.ini needed."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -152,6 +157,9 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
 
 
 def head_revision() -> str:
+    """The newest revision of the shipped migrations, as Alembic finds it (equal to ``HEAD``)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -159,12 +167,35 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the database is at ``HEAD``, read from Alembic's version table without Alembic.
+
+    Alembic writes the new revision in the same transaction as the migration's DDL: a
+    database that reads HEAD is fully migrated. Anything else (no version table, an
+    older or unknown revision, several heads) is not. A database that cannot be reached
+    raises here as it would in the migration.
+    """
+    with engine.connect() as connection:
+        try:
+            versions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+        except sa.exc.DBAPIError:  # no version table: an empty database
+            return False
+    return versions == [HEAD]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Migrate the database to ``revision``; returns (before, after)."""
+    if revision in ("head", HEAD) and at_head(engine):
+        return HEAD, HEAD
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with migration_lock(engine.url), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})

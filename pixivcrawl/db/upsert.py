@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from pixivcrawl.db.rules import Merge, TableRules, UniqueRows, dedupe, upserted
 from pixivcrawl.db.schema import Base
@@ -21,6 +21,7 @@ from pixivcrawl.db.search import sync_search
 from pixivcrawl.db.types import UtcDateTime
 
 if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
     from sqlalchemy.engine import Connection
 
     from pixivcrawl.db.rules import Row, Rows
@@ -110,7 +111,12 @@ class Upsert:
         cls, table: sa.Table, rules: TableRules | None, columns: tuple[str, ...], dialect: sa.Dialect
     ) -> Upsert:
         """The upsert of ``columns`` by ``rules``; with no rules, a plain insert (a table only added to)."""
-        insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
+        if dialect.name == "postgresql":  # its module only when the archive is on PostgreSQL (~50 ms to import)
+            from sqlalchemy.dialects import postgresql
+
+            insert: postgresql.Insert | sqlite.Insert = postgresql.insert(table)
+        else:
+            insert = sqlite.insert(table)
         statement: sa.Insert = insert
         if rules is not None and (set_ := _set_clause(table, rules, insert.excluded, columns)):
             statement = insert.on_conflict_do_update(index_elements=list(rules.key), set_=set_)
