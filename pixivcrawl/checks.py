@@ -1,23 +1,20 @@
-"""Checks of settings that must fail before any request, with a message that names the fix."""
+"""Checks of settings that must fail before any request, with a message that names the fix.
+
+Every command checks the setting names (:func:`check_setting_names`, cheap); only a crawl
+checks the rest, which needs the database, the auth and TLS modules: those are imported
+by the functions that use them, so ``scrapy list`` or ``scrapy db`` does not load them.
+"""
 
 from __future__ import annotations
 
 import difflib
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
-
 from pixivcrawl import settings as project_settings
 from pixivcrawl.api import FILTERS
-from pixivcrawl.auth import read_token_file, resolve_refresh_token
 from pixivcrawl.config import CONFIG_PRIORITY, config_path
-from pixivcrawl.db.archive import CONTENTS_KEY, archive_meta
-from pixivcrawl.db.engine import mask_url
 from pixivcrawl.exceptions import ArgumentError, AuthError
 from pixivcrawl.hosts import HostPolicy
-from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
-from pixivcrawl.tls import load_bundle
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -43,6 +40,9 @@ def check_setting_names(settings: BaseSettings) -> None:
 
 def check_archive(settings: BaseSettings) -> None:
     """Raise ArgumentError when this crawl (real or sandbox) would mix with an archive of the other kind."""
+    from pixivcrawl.db.archive import CONTENTS_KEY, archive_meta
+    from pixivcrawl.db.engine import mask_url
+
     url = settings["PIXIV_DATABASE_URL"]
     contents = archive_meta(url).get(CONTENTS_KEY)
     if settings.getbool("PIXIV_SANDBOX"):
@@ -60,6 +60,13 @@ def check_archive(settings: BaseSettings) -> None:
 
 def check_settings(settings: BaseSettings) -> None:
     """Raise ArgumentError for the first setting that cannot work."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError as SQLAlchemyArgumentError
+
+    from pixivcrawl.auth import read_token_file, resolve_refresh_token
+    from pixivcrawl.pipelines.ugoira import FORMATS as UGOIRA_FORMATS
+    from pixivcrawl.tls import load_bundle
+
     check_setting_names(settings)
     fmt = settings["PIXIV_UGOIRA_FORMAT"]
     if fmt not in UGOIRA_FORMATS:

@@ -7,19 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from scrapy.spiderloader import get_spider_loader
 
-from pixivcrawl.checks import check_settings
 from pixivcrawl.cli import ProjectCommand
-from pixivcrawl.db.engine import create_engine, mask_url, upgrade
-from pixivcrawl.runs.jobs import JobRun
-from pixivcrawl.runs.notify import notify
-from pixivcrawl.runs.plans import PlanError, load_plan
-from pixivcrawl.runs.reports import last_success, summary_line
-from pixivcrawl.runs.schedules import due
 
 if TYPE_CHECKING:
     import argparse
@@ -58,6 +49,15 @@ class Command(ProjectCommand, ScrapyCommand):
         if len(args) != 1:
             raise UsageError("expected one plan file: scrapy archive PLAN.toml")
         assert self.settings is not None
+        from scrapy.spiderloader import get_spider_loader
+
+        from pixivcrawl.checks import check_settings
+        from pixivcrawl.runs.jobs import JobRun
+        from pixivcrawl.runs.notify import notify
+        from pixivcrawl.runs.plans import PlanError, load_plan
+        from pixivcrawl.runs.reports import summary_line
+        from pixivcrawl.runs.schedules import due
+
         try:
             plan = load_plan(Path(args[0]), get_spider_loader(self.settings).load, self.settings, check_settings)
             jobs = [plan.job(opts.job)] if opts.job else plan.jobs
@@ -111,6 +111,11 @@ class Command(ProjectCommand, ScrapyCommand):
 
     @staticmethod
     def _last_success(url: str, job: str) -> dt.datetime | None:
+        import sqlalchemy as sa
+
+        from pixivcrawl.db.engine import create_engine, mask_url, upgrade
+        from pixivcrawl.runs.reports import last_success
+
         engine = create_engine(url)
         try:
             upgrade(engine)

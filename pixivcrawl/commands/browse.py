@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from pixivcrawl.cli import ProjectCommand
-from pixivcrawl.db.engine import mask_url
 
 if TYPE_CHECKING:
     import argparse
@@ -53,6 +51,10 @@ class Command(ProjectCommand, ScrapyCommand):
         if args:
             raise UsageError("scrapy browse takes no arguments")
         assert self.settings is not None
+        import sqlalchemy as sa
+
+        from pixivcrawl.db.engine import mask_url
+
         url = sa.make_url(self.settings["PIXIV_DATABASE_URL"])
         if url.get_backend_name() != "sqlite":
             return self.fail(

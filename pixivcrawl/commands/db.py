@@ -5,12 +5,10 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from pixivcrawl.cli import ProjectCommand
-from pixivcrawl.db.engine import create_engine, current_revision, head_revision, mask_url, upgrade
 
 if TYPE_CHECKING:
     import argparse
@@ -40,6 +38,10 @@ class Command(ProjectCommand, ScrapyCommand):
         if len(args) != 1 or args[0] not in ("upgrade", "current"):
             raise UsageError("expected one action: upgrade or current")
         assert self.settings is not None
+        import sqlalchemy as sa
+
+        from pixivcrawl.db.engine import create_engine, current_revision, head_revision, mask_url, upgrade
+
         url = self.settings["PIXIV_DATABASE_URL"]
         engine = create_engine(url)
         try:

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pixivcrawl import auth
 from pixivcrawl.cli import ProjectCommand
 from pixivcrawl.exceptions import ArgumentError, AuthError
 
 if TYPE_CHECKING:
     import argparse
+
+    from pixivcrawl import auth
 
 
 def pending_verifier_path(token_file: str) -> Path:
@@ -62,6 +63,8 @@ class Command(ProjectCommand, ScrapyCommand):
         if opts.code and opts.token:
             raise UsageError("give --code or --token, not both")
         assert self.settings is not None
+        from pixivcrawl import auth
+
         auth_url = self.settings["PIXIV_AUTH_URL"]
         token_file = self.settings["PIXIV_TOKEN_FILE"]
         self.ca_bundle = self.settings["PIXIV_CA_BUNDLE"]
@@ -81,6 +84,8 @@ class Command(ProjectCommand, ScrapyCommand):
             self.exitcode = 1
 
     def _pkce_login(self, api_url: str, auth_url: str, token_file: str, code: str | None) -> auth.Grant:
+        from pixivcrawl import auth
+
         pending = pending_verifier_path(token_file)
         if code is None:
             verifier = auth.new_code_verifier()
@@ -114,6 +119,8 @@ class Command(ProjectCommand, ScrapyCommand):
         return grant
 
     def _save(self, token_file: str, refresh_token: str, grant: auth.Grant) -> None:
+        from pixivcrawl import auth
+
         auth.write_token_file(token_file, auth.token_file_data(refresh_token, grant.account))
         who = (
             f"{grant.account.name} (@{grant.account.account}, user id {grant.account.user_id})"

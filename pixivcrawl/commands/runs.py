@@ -7,13 +7,10 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from pixivcrawl.cli import ProjectCommand
-from pixivcrawl.db.engine import create_engine, mask_url, upgrade
-from pixivcrawl.runs.reports import history, summary_line
 
 if TYPE_CHECKING:
     import argparse
@@ -44,6 +41,11 @@ class Command(ProjectCommand, ScrapyCommand):
         if opts.last < 1:
             raise UsageError("--last must be 1 or more")
         assert self.settings is not None
+        import sqlalchemy as sa
+
+        from pixivcrawl.db.engine import create_engine, mask_url, upgrade
+        from pixivcrawl.runs.reports import history, summary_line
+
         url = self.settings["PIXIV_DATABASE_URL"]
         engine = create_engine(url)
         try:

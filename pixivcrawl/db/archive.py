@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import sqlalchemy as sa
 from scrapy import signals
+from sqlalchemy.dialects import sqlite
 
 from pixivcrawl.db import files, runs
 from pixivcrawl.db.engine import begin_write, create_engine, machine_fault, upgrade
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from scrapy.crawler import Crawler
+    from sqlalchemy.dialects import postgresql
     from sqlalchemy.engine import Connection, Engine
 
     from pixivcrawl.db.rules import Row, Rows
@@ -214,8 +216,7 @@ class Archive:
         unique = self.writer.dedupe(rows)  # once, for both
         changes = find_changes(connection, unique, dt.datetime.now(dt.UTC))
         written = self.writer.write(connection, unique)
-        if changes.events:
-            connection.execute(TABLES["work_events"].insert(), [{**e, "run_id": run_id} for e in changes.events])
+        self.writer.insert(connection, "work_events", [{**e, "run_id": run_id} for e in changes.events])
         return written, changes
 
     @staticmethod
@@ -344,10 +345,22 @@ def _has_sandbox_pages(connection: Connection) -> bool:
 
 
 def set_archive_meta(connection: Connection, key: str, value: str, *, replace: bool = True) -> None:
-    """Record one fact about the archive (an upsert; with ``replace=False`` only when it is absent)."""
+    """Record one fact about the archive (an upsert; with ``replace=False`` only when it is absent).
+
+    One statement: workers starting together on PostgreSQL cannot both find the key
+    absent and both insert it (the second one's run would go unrecorded).
+    """
     table = TABLES["archive_meta"]
     now = dt.datetime.now(dt.UTC)
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # its module only for a PostgreSQL archive
+
+        insert: postgresql.Insert | sqlite.Insert = postgresql.insert(table)
+    else:
+        insert = sqlite.insert(table)
+    insert = insert.values(key=key, value=value, updated_at=now)
     if replace:
-        connection.execute(table.update().where(table.c.key == key).values(value=value, updated_at=now))
-    if connection.execute(sa.select(table.c.key).where(table.c.key == key)).first() is None:
-        connection.execute(table.insert().values(key=key, value=value, updated_at=now))
+        connection.execute(insert.on_conflict_do_update(index_elements=[table.c.key],
+                                                        set_={"value": value, "updated_at": now}))
+    else:
+        connection.execute(insert.on_conflict_do_nothing(index_elements=[table.c.key]))

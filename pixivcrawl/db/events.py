@@ -7,6 +7,7 @@ import datetime as dt
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -53,17 +54,18 @@ def _by_work(connection: Connection, table: sa.Table, column: str, ids: Sequence
     found: dict[int, set[Any]] = collections.defaultdict(set)
     for chunk in _chunks(ids):
         query = sa.select(table.c[column], *(table.c[v] for v in values)).where(table.c[column].in_(chunk))
-        for work_id, *value in connection.execute(query):
-            found[work_id].add(tuple(value) if len(value) > 1 else value[0])
+        for row in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
+            found[row[0]].add(row[1:] if len(row) > 2 else row[1])
     return found
 
 
 def _rows_by_work(rows: list[Row], column: str, ids: set[int], *values: str) -> dict[int, set[Any]]:
     """``{work id: {values}}`` of a batch's child rows, for the works of ``ids`` only."""
     found: dict[int, set[Any]] = collections.defaultdict(set)
+    value = itemgetter(*values)  # a tuple of several values, one value alone
     for row in rows:
-        if row[column] in ids:
-            found[row[column]].add(tuple(row[v] for v in values) if len(values) > 1 else row[values[0]])
+        if (work_id := row[column]) in ids:
+            found[work_id].add(value(row))
     return found
 
 
@@ -81,7 +83,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
     users = sorted({r["id"] for r in rows.get("users") or []})
     if users:
         table = TABLES["users"]
-        known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars()}
+        known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars().all()}
         changes.new_users = len(users) - len(known)
     for name, (kind, tag_table, tag_column) in WORKS.items():
         works = rows.get(name) or []
@@ -94,7 +96,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
         old = {
             r.id: r
             for chunk in _chunks(ids)
-            for r in connection.execute(sa.select(table.c.id, table.c.status, table.c.title).where(table.c.id.in_(chunk)))
+            for r in connection.execute(sa.select(table.c.id, table.c.status, table.c.title).where(table.c.id.in_(chunk))).all()
         }
         # Only works that were and stay available can be retitled, retagged or re-uploaded.
         steady = sorted(w["id"] for w in works if w["status"] == "available" and w["id"] in old and old[w["id"]].status == "available")
@@ -133,6 +135,6 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
                 old_urls = {u for _, u in old_pages[work_id] if u}
                 new_urls = {u for _, u in new_pages[work_id] if u}
                 # The path says which upload it is; the host may differ (mirrors, a sandbox's port).
-                if new_urls and {_path(u) for u in old_urls} != {_path(u) for u in new_urls}:
+                if new_urls and new_urls != old_urls and {_path(u) for u in old_urls} != {_path(u) for u in new_urls}:
                     event(work_id, "reuploaded", {"old": sorted(old_urls), "new": sorted(new_urls)})
     return changes

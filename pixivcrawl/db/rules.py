@@ -20,6 +20,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -81,6 +82,11 @@ class TableRules:
     def rule(self, column: str) -> Merge:
         return self.merge.get(column, Merge.REPLACE)
 
+    @functools.cached_property
+    def merged(self) -> tuple[tuple[str, Merge], ...]:
+        """The columns whose rule is not :attr:`Merge.REPLACE`, with their rule."""
+        return tuple((c, rule) for c, rule in self.merge.items() if rule is not Merge.REPLACE)
+
 
 @functools.cache
 def rules_of(table: sa.Table) -> TableRules:
@@ -119,11 +125,15 @@ def merge_value(rule: Merge, old: Any, new: Any, new_available: bool) -> Any:
 def merge_row(rules: TableRules, old: Row, new: Row) -> Row:
     """``new`` applied over ``old`` by the table's rules, as the database would do it."""
     available = new.get("status", "available") == "available"
-    return {c: merge_value(rules.rule(c), old.get(c), v, available) for c, v in new.items()}
+    merged = new.copy()  # REPLACE: the new value
+    for c, rule in rules.merged:
+        if c in new:
+            merged[c] = merge_value(rule, old.get(c), new[c], available)
+    return merged
 
 
-def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple((v is None, str(type(v)), v) for v in key)
+def _sort_key(key: Any) -> tuple[Any, ...]:
+    return tuple((v is None, str(type(v)), v) for v in (key if isinstance(key, tuple) else (key,)))
 
 
 def dedupe(rules: TableRules, rows: Iterable[Row]) -> list[Row]:
@@ -132,11 +142,13 @@ def dedupe(rules: TableRules, rows: Iterable[Row]) -> list[Row]:
     Key order makes concurrent batches (many workers on one PostgreSQL) lock rows
     in the same order, so they wait for each other instead of deadlocking.
     """
-    by_key: dict[tuple[Any, ...], Row] = {}
-    names = rules.key
+    by_key: dict[Any, Row] = {}
+    key_of = itemgetter(*rules.key)  # a one-column key is the value itself: cheaper to hash and sort
     for row in rows:
-        key = tuple([row[c] for c in names])
-        by_key[key] = merge_row(rules, by_key[key], row) if key in by_key else row
+        key = key_of(row)
+        old = by_key.get(key)
+        # A row seen again as it was (a tag on many works of a batch) merges into itself.
+        by_key[key] = row if old is None or old == row else merge_row(rules, old, row)
     try:
         ordered = sorted(by_key)
     except TypeError:  # a key holding NULL or mixed types: ordered all the same

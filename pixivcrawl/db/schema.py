@@ -11,11 +11,10 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pixivcrawl.db.rules import AVAILABLE_COALESCE, COALESCE, FILE, FIRST, KEEP, NONBLANK, REPLACE, Merge
-from pixivcrawl.db.types import UtcDateTime
+from pixivcrawl.db.types import Json, UtcDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,7 +25,7 @@ NAMING_CONVENTION = {
 }
 
 # Python None is SQL NULL (not JSON null), so COALESCE-style merges and IS NULL work.
-JsonType = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+JsonType = Json()
 WORK_STATUSES = "status IN ('available', 'hidden', 'deleted')"
 WORK_KINDS = "IN ('illust', 'novel')"
 

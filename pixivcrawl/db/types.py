@@ -30,3 +30,23 @@ class UtcDateTime(sa.TypeDecorator[dt.datetime]):
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
+
+
+class Json(sa.TypeDecorator[Any]):
+    """JSON, as JSONB on PostgreSQL; Python None is SQL NULL (not JSON null), so COALESCE-style
+    merges and IS NULL work.
+
+    The same as ``sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True),
+    "postgresql")``, except that JSONB is picked when a PostgreSQL dialect asks for it: a crawl
+    into SQLite does not import SQLAlchemy's PostgreSQL dialect (~50 ms of every start).
+    """
+
+    impl = sa.JSON(none_as_null=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(sa.JSON(none_as_null=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import sqlite3
 from collections import defaultdict
@@ -12,7 +13,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from pixivcrawl.db.rules import Merge, TableRules, UniqueRows, dedupe, upserted
 from pixivcrawl.db.schema import Base
@@ -20,10 +21,16 @@ from pixivcrawl.db.search import sync_search
 from pixivcrawl.db.types import UtcDateTime
 
 if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
     from sqlalchemy.engine import Connection
 
     from pixivcrawl.db.rules import Row, Rows
 
+#: Rows of SQLite's many-row statement (fewer when the columns would exceed its variables):
+#: measured over 10k works, 32 to 128 rows halve the upserts' CPU; more cost more again.
+SQLITE_ROWS = 64
+#: bind processor -> {value: the value it converts to}: one batch's date and time values, converted once.
+Memo = dict[Callable[[Any], Any], dict[Any, Any]]
 #: A pyformat placeholder (PostgreSQL's drivers), turned positional so rows go as tuples.
 _NAMED = re.compile(r"%\((\w+)\)s")
 _AVAILABLE: sa.ColumnClause[str] = sa.literal_column("'available'")
@@ -59,10 +66,14 @@ class Upsert:
 
     Rows go to the driver as tuples, each value converted by the column type's own
     bind processor (what SQLAlchemy would do), without SQLAlchemy's per-row parameter
-    handling, the store's main CPU cost. SQLite runs one prepared statement per row
-    (``executemany``, in C); PostgreSQL gets one statement per batch, each column's
-    values as one array (``INSERT ... SELECT * FROM unnest(%s::BIGINT[], ...)``): a
-    short statement the driver parses once, and no per-row round of the protocol.
+    handling, the store's main CPU cost. SQLite runs a statement of :data:`SQLITE_ROWS`
+    rows (``VALUES (...), (...), ...``) as many times as the batch fills it, in C
+    (``executemany``), and the one-row statement for the rest: every execution of a
+    statement on a table with triggers (the search queue's) opens a statement journal
+    and copies into it each page it changes, once per row with one-row statements,
+    over half the cost of a new work's tags. PostgreSQL gets one statement per batch,
+    each column's values as one array (``INSERT ... SELECT * FROM unnest(%s::BIGINT[], ...)``):
+    a short statement the driver parses once, and no per-row round of the protocol.
     """
 
     sql: str
@@ -75,23 +86,44 @@ class Upsert:
     memo: frozenset[int] = frozenset()
     #: The statement taking one array per column (PostgreSQL), else None (executemany).
     arrays_sql: str | None = None
+    #: The statement of ``many_rows`` rows (SQLite), else None.
+    many_sql: str | None = None
+    many_rows: int = 1
 
-    def execute(self, connection: Connection, rows: list[Row]) -> None:
-        parameters = self.parameters(rows)
-        if self.arrays_sql is None:
-            connection.exec_driver_sql(self.sql, parameters)
-        else:
-            connection.exec_driver_sql(self.arrays_sql, tuple(list(column) for column in zip(*parameters, strict=True)))
+    def execute(self, connection: Connection, rows: list[Row], memo: Memo | None = None) -> None:
+        """Upsert ``rows``; ``memo`` keeps the date and time values converted so far (one batch's)."""
+        columns = self.column_values(rows, {} if memo is None else memo)
+        if self.arrays_sql is not None:
+            connection.exec_driver_sql(self.arrays_sql, tuple(columns))
+            return
+        parameters = list(zip(*columns, strict=True))
+        size, whole = self.many_rows, 0
+        if self.many_sql is not None and (whole := len(parameters) // size * size):
+            chain = itertools.chain.from_iterable
+            connection.exec_driver_sql(
+                self.many_sql, [tuple(chain(parameters[i : i + size])) for i in range(0, whole, size)]
+            )
+        if whole < len(parameters):
+            connection.exec_driver_sql(self.sql, parameters[whole:])
 
     @classmethod
-    def compile(cls, table: sa.Table, rules: TableRules, columns: tuple[str, ...], dialect: sa.Dialect) -> Upsert:
-        insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
-        set_ = _set_clause(table, rules, insert.excluded, columns)
-        if set_:
-            statement = insert.on_conflict_do_update(index_elements=list(rules.key), set_=set_)
+    def compile(
+        cls, table: sa.Table, rules: TableRules | None, columns: tuple[str, ...], dialect: sa.Dialect
+    ) -> Upsert:
+        """The upsert of ``columns`` by ``rules``; with no rules, a plain insert (a table only added to)."""
+        if dialect.name == "postgresql":  # its module only when the archive is on PostgreSQL (~50 ms to import)
+            from sqlalchemy.dialects import postgresql
+
+            insert: postgresql.Insert | sqlite.Insert = postgresql.insert(table)
         else:
+            insert = sqlite.insert(table)
+        statement: sa.Insert = insert
+        if rules is not None and (set_ := _set_clause(table, rules, insert.excluded, columns)):
+            statement = insert.on_conflict_do_update(index_elements=list(rules.key), set_=set_)
+        elif rules is not None:
             statement = insert.on_conflict_do_nothing(index_elements=list(rules.key))
-        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+        # As executemany: no RETURNING of an autoincremented key (work_events.id).
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
         sql = compiled.string
         if compiled.positional:
             order = list(compiled.positiontup or ())
@@ -105,44 +137,55 @@ class Upsert:
         found: dict[str, Any] = dict(compiled._bind_processors)
         processors = tuple((i, found[c]) for i, c in enumerate(order) if found.get(c) is not None)
         timely = frozenset(i for i, c in enumerate(order) if isinstance(table.c[c].type, (sa.DateTime, sa.Date, UtcDateTime)))
-        arrays_sql = _arrays_statement(sql, [table.c[c] for c in order], dialect) if dialect.name == "postgresql" else None
-        return cls(sql, tuple(order), processors, defaults, timely, arrays_sql)
+        arrays_sql = many_sql = None
+        many_rows = 1
+        if dialect.name == "postgresql":
+            arrays_sql = _arrays_statement(sql, [table.c[c] for c in order], dialect)
+        elif dialect.name == "sqlite":
+            many_rows = min(SQLITE_ROWS, _max_variables(dialect) // len(order))
+            many_sql = _rows_statement(sql, many_rows) if many_rows > 1 else None
+        return cls(sql, tuple(order), processors, defaults, timely, arrays_sql, many_sql, many_rows)
 
-    def parameters(self, rows: list[Row]) -> list[tuple[Any, ...]]:
+    def column_values(self, rows: list[Row], memo: Memo) -> list[list[Any]]:
+        """Each column's values, converted, in the statement's order: a column at a time, in C
+        but for the conversions (of each distinct value once, for date and time columns)."""
         if self.defaults:
             rows = [{**{c: make() for c, make in self.defaults}, **row} for row in rows]
-        get = itemgetter(*self.columns)
-        if len(self.columns) == 1:
-            return [(get(row),) for row in rows]
-        if not self.processors:
-            return [get(row) for row in rows]
-        processors: list[tuple[int, Callable[[Any], Any], dict[Any, Any] | None]] = [
-            (i, process, {} if i in self.memo else None) for i, process in self.processors
-        ]
-        parameters: list[tuple[Any, ...]] = []
-        for row in rows:
-            values = list(get(row))
-            for i, process, done in processors:
-                if done is None:
-                    values[i] = process(values[i])
-                elif (value := values[i]) in done:
-                    values[i] = done[value]
-                else:
-                    values[i] = done[value] = process(value)
-            parameters.append(tuple(values))
-        return parameters
+        columns = [list(values) for values in zip(*map(_tuples(self.columns), rows), strict=True)]
+        for i, process in self.processors:
+            if i in self.memo:
+                # Keyed by the processor: columns of one type share it (first_seen_at, last_seen_at).
+                done = memo.setdefault(process, {})
+                for value in set(columns[i]).difference(done):
+                    done[value] = process(value)
+                columns[i] = list(map(done.__getitem__, columns[i]))
+            else:
+                columns[i] = list(map(process, columns[i]))
+        return columns
 
 
 #: A type's length (VARCHAR(16)): an array cast to it would truncate values the column refuses.
 _LENGTH = re.compile(r"\(\d+\)")
 
 
+def _split(sql: str) -> tuple[str, str, str]:
+    """A one-row insert's ``INSERT INTO t (...)``, its values' placeholders and what follows (``ON CONFLICT ...``)."""
+    head, rest = sql.split(" VALUES (", 1)
+    values, tail = rest.split(") ON CONFLICT ", 1) if ") ON CONFLICT " in rest else (rest.removesuffix(")"), "")
+    return head, values, tail and f" ON CONFLICT {tail}"
+
+
 def _arrays_statement(sql: str, columns: list[sa.Column[Any]], dialect: sa.Dialect) -> str:
     """A one-row PostgreSQL upsert (``VALUES (%s, ...) ON CONFLICT ...``) taking one array per column."""
-    head, rest = sql.split(" VALUES (", 1)
-    _, tail = rest.split(") ON CONFLICT ", 1)
+    head, _, tail = _split(sql)
     arrays = ", ".join(f"%s::{_LENGTH.sub('', c.type.compile(dialect=dialect))}[]" for c in columns)
-    return f"{head} SELECT * FROM unnest({arrays}) ON CONFLICT {tail}"
+    return f"{head} SELECT * FROM unnest({arrays}){tail}"
+
+
+def _rows_statement(sql: str, rows: int) -> str:
+    """A one-row upsert (``VALUES (?, ...) ON CONFLICT ...``) of ``rows`` rows."""
+    head, values, tail = _split(sql)
+    return f"{head} VALUES {', '.join([f'({values})'] * rows)}{tail}"
 
 
 def _default(column: sa.Column[Any]) -> Callable[[], Any]:
@@ -190,6 +233,7 @@ class Writer:
         else:
             unique = self.dedupe(rows)
         written: dict[str, int] = {}
+        memo: Memo = {}
         for rules in self.tables:
             table_rows = unique.get(rules.name) or []
             if rules.children_of:
@@ -197,7 +241,7 @@ class Writer:
             if rules.history:
                 table_rows = self._changed(connection, rules, table_rows)
             if table_rows:
-                self._upsert(connection, rules, table_rows)
+                self._upsert(connection, rules, table_rows, memo)
                 written[rules.name] = len(table_rows)
         if self._search_index is None:  # an archive older than revision 0003 has no search queue
             self._search_index = self.dialect.name == "sqlite" and sa.inspect(connection).has_table("search_dirty")
@@ -205,14 +249,20 @@ class Writer:
             sync_search(connection)
         return written
 
-    def _upsert(self, connection: Connection, rules: TableRules, rows: list[Row]) -> None:
-        columns = tuple(rows[0])
-        key = (rules.name, columns)
-        upsert = self._statements.get(key)
-        if upsert is None:
-            table = self._metadata.tables[rules.name]
-            upsert = self._statements[key] = Upsert.compile(table, rules, columns, self.dialect)
-        upsert.execute(connection, rows)
+    def insert(self, connection: Connection, name: str, rows: list[Row]) -> None:
+        """Add ``rows`` to a table the store only adds to (``work_events``), the upserts' way."""
+        if rows:
+            self._statement(name, None, tuple(rows[0])).execute(connection, rows)
+
+    def _upsert(self, connection: Connection, rules: TableRules, rows: list[Row], memo: Memo) -> None:
+        self._statement(rules.name, rules, tuple(rows[0])).execute(connection, rows, memo)
+
+    def _statement(self, name: str, rules: TableRules | None, columns: tuple[str, ...]) -> Upsert:
+        statement = self._statements.get((name, columns))
+        if statement is None:
+            table = self._metadata.tables[name]
+            statement = self._statements[name, columns] = Upsert.compile(table, rules, columns, self.dialect)
+        return statement
 
     def _sync_children(self, connection: Connection, rules: TableRules, rows: Rows, new_rows: list[Row]) -> list[Row]:
         """Make each parent's children exactly ``new_rows``; returns the rows still to upsert.
@@ -226,21 +276,22 @@ class Writer:
         parents = sorted({r["id"] for r in rows.get(parent) or [] if r.get("status", "available") == "available"})
         table = self._metadata.tables[rules.name]
         key = rules.key
-        existing: dict[tuple[Any, ...], Row] = {}
+        # The row's columns as one tuple, key first, to compare with the stored ones.
+        columns = (*key, *(c for c in (new_rows[0] if new_rows else ()) if c not in key))
+        values = _tuples(columns)
+        existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for start in range(0, len(parents), self._max_variables):
-            query = sa.select(table).where(table.c[column].in_(parents[start : start + self._max_variables]))
-            for found in connection.execute(query).mappings():
-                existing[tuple(found[c] for c in key)] = dict(found)
-        wanted = {tuple(r[c] for c in key): r for r in new_rows}
+            query = sa.select(*(table.c[c] for c in columns)).where(
+                table.c[column].in_(parents[start : start + self._max_variables])
+            )
+            for found in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
+                existing[found[: len(key)]] = found
+        wanted = {values(r)[: len(key)]: r for r in new_rows}
         stale = [dict(zip(key, k, strict=True)) for k in existing if k not in wanted]
         if stale:
             where = sa.and_(*(table.c[c] == sa.bindparam(f"k_{c}") for c in key))
             connection.execute(table.delete().where(where), [{f"k_{c}": v for c, v in k.items()} for k in stale])
-        return [
-            row
-            for k, row in wanted.items()
-            if k not in existing or any(existing[k][c] != v for c, v in row.items())
-        ]
+        return [row for k, row in wanted.items() if existing.get(k) != values(row)]
 
     def _changed(self, connection: Connection, rules: TableRules, rows: list[Row]) -> list[Row]:
         """The history rows whose values differ from their key's latest row (NULLs carried forward).
@@ -252,7 +303,7 @@ class Writer:
         *group, last = series = tuple(c for c in rules.key if c != at)
         table = self._metadata.tables[rules.name]
         newer = table.alias("newer")
-        latest: dict[tuple[Any, ...], Row] = {}
+        latest: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         by_group: dict[tuple[Any, ...], set[Any]] = defaultdict(set)
         for row in rows:
             by_group[tuple(row[c] for c in group)].add(row[last])
@@ -268,18 +319,29 @@ class Writer:
                         newer.c[at] > table.c[at],
                     ),
                 )
-                for found in connection.execute(query).mappings():
-                    latest[tuple(found[c] for c in series)] = dict(found)
+                for found in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
+                    latest[found[: len(series)]] = found[len(series) :]
         changed = []
+        series_of, values_of = _tuples(series), _tuples(values)
         # In time order, each row against its key's latest so far: a work listed twice in
         # one batch (a trending page and its detail, two related pages) adds one row, not two.
-        for row in sorted(rows, key=lambda r: r[at]):
-            k = tuple(row[c] for c in series)
+        for row in sorted(rows, key=itemgetter(at)):
+            k, new = series_of(row), values_of(row)
             before = latest.get(k)
             if before is not None:
-                row = {**row, **{c: before[c] for c in values if row[c] is None}}
-                if all(row[c] == before[c] for c in values):
+                if None in new:  # NULLs carried forward
+                    new = tuple(b if n is None else n for n, b in zip(new, before, strict=True))
+                    row = {**row, **dict(zip(values, new, strict=True))}
+                if new == before:
                     continue
             changed.append(row)
-            latest[k] = row
+            latest[k] = new
         return changed
+
+
+def _tuples(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's values of ``columns``, always a tuple (``itemgetter`` of one column is the value)."""
+    if len(columns) == 1:
+        [column] = columns
+        return lambda row: (row[column],)
+    return itemgetter(*columns)

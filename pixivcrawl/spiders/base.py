@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Self
 import scrapy
 
 from pixivcrawl import api
-from pixivcrawl.db.archive import Archive
 from pixivcrawl.spiders.arguments import (
     JST,
     Arg,
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
     from pixivcrawl.auth import TokenManager
+    from pixivcrawl.db.archive import Archive
 
 __all__ = [
     "JST",
@@ -97,6 +97,9 @@ class PixivSpider(DeclaredArguments, WorkItems, scrapy.Spider):  # type: ignore[
         spider.filter = crawler.settings["PIXIV_FILTER"]
         spider.max_listing_pages = crawler.settings.getint("PIXIV_MAX_PAGES")
         if spider.incremental:
+            # Imported here: `scrapy list` and `--help` load every spider, and need no database.
+            from pixivcrawl.db.archive import Archive
+
             spider.archive = Archive.from_crawler(crawler)
         return spider
 

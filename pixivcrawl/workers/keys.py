@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pixivcrawl.db.engine import mask_url
 from pixivcrawl.exceptions import ArgumentError
 
 if TYPE_CHECKING:
@@ -127,6 +126,8 @@ def redis_url(settings: BaseSettings) -> str:
 
 def masked(url: str) -> str:
     """The Redis URL without its password, for messages."""
+    from pixivcrawl.db.engine import mask_url  # here: this module is loaded by every command (the add-on)
+
     return mask_url(url)
 
 

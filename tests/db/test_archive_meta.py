@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from scrapy.settings import Settings
 
 from pixivcrawl.checks import check_archive
 from pixivcrawl.db.archive import CONTENTS_KEY, archive_meta, set_archive_meta
-from pixivcrawl.db.engine import create_engine, upgrade
+from pixivcrawl.db.engine import begin_write, create_engine, upgrade
 from pixivcrawl.exceptions import ArgumentError
 
 
@@ -28,6 +31,30 @@ def test_contents_are_marked_and_crawls_of_the_other_kind_refused(db_url: str) -
     check_archive(settings_for(db_url, sandbox=True))
     with pytest.raises(ArgumentError, match="holds the sandbox demo's fake works"):
         check_archive(settings_for(db_url, sandbox=False))
+
+
+def test_crawls_starting_together_both_record_what_the_archive_holds(db_url: str) -> None:
+    # Workers start together: the second must not find the key absent and insert it again.
+    engine = create_engine(db_url)
+    upgrade(engine)
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with begin_write(engine) as connection:
+                set_archive_meta(connection, CONTENTS_KEY, "pixiv", replace=False)
+        except BaseException as exc:
+            errors.append(exc)
+
+    with begin_write(engine) as first:
+        set_archive_meta(first, CONTENTS_KEY, "pixiv", replace=False)
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # the second transaction waits for the first
+    thread.join(30)
+    engine.dispose()
+    assert errors == []
+    assert archive_meta(db_url) == {CONTENTS_KEY: "pixiv"}
 
 
 def test_a_missing_sqlite_archive_is_not_created_by_the_check(tmp_path) -> None:

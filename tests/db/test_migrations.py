@@ -19,12 +19,14 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from pixivcrawl.commands.db import Command
 from pixivcrawl.db.engine import (
     alembic_config,
+    at_head,
     create_engine,
     current_revision,
     head_revision,
     include_object,
     upgrade,
 )
+from pixivcrawl.db.migrations import HEAD
 from pixivcrawl.db.rows import Rows, merge_rows, rows_for
 from pixivcrawl.db.schema import Base
 from pixivcrawl.db.upsert import Writer
@@ -50,6 +52,21 @@ def test_empty_database_migrates_to_head_and_matches_the_models(db_url: str) -> 
         assert compare_metadata(context, Base.metadata) == []
         views = set(sa.inspect(connection).get_view_names())
     assert {"illust_overview", "novel_overview", "ranking_history", "latest_work_stats"} <= views
+    engine.dispose()
+
+
+def test_head_is_the_newest_migration() -> None:
+    # A crawl compares the database with HEAD without importing Alembic: a new migration must move it.
+    assert head_revision() == HEAD
+
+
+def test_only_a_database_at_head_is_at_head(db_url: str) -> None:
+    engine = create_engine(db_url)
+    assert not at_head(engine)
+    upgrade(engine, "0008")
+    assert not at_head(engine)
+    assert upgrade(engine) == ("0008", HEAD)
+    assert at_head(engine)
     engine.dispose()
 
 

@@ -47,7 +47,8 @@ async def test_a_crawl_opens_one_engine_migrates_once_and_reads_and_writes_off_t
         assert (len(engines), len(migrations)) == (1, 1)
         sandbox.reset_stats()
         again = await crawl(UserSpider, sandbox, archive, settings=settings, user_id=str(USER), type="illust", pages=2)
-        assert (len(engines), len(migrations)) == (2, 2)
+        # The database is at the head revision: the second crawl needs no migration at all.
+        assert (len(engines), len(migrations)) == (2, 1)
     finally:
         sa.event.remove(sa.pool.Pool, "checkout", checkout)
 

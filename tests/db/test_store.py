@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from pixivcrawl.db.engine import create_engine, upgrade
+from pixivcrawl.db.rows import Rows, merge_rows, rows_for
 from pixivcrawl.db.schema import TABLES as TABLES_BY_NAME
+from pixivcrawl.db.upsert import Writer
 from pixivcrawl.models import RankingEntry
 from pixivcrawl.parsing import parse_novel
 from tests.db.factories import LIMIT, deleted_illust, hidden_illust, illust, query, store, user_detail, with_files
@@ -153,3 +159,61 @@ async def test_a_novel_first_seen_hidden_has_no_placeholder_values(db_url: str) 
     assert query(db_url, "SELECT status, page_count, text_length, total_view, total_bookmarks FROM novels") == [
         ("hidden", None, None, None, None)
     ]
+
+
+def merge_all(batch: list[Rows]) -> Rows:
+    rows: Rows = {}
+    for item_rows in batch:
+        merge_rows(rows, item_rows)
+    return rows
+
+
+def test_a_large_batch_takes_few_statements_and_leaves_the_rows_of_one_item_at_a_time(tmp_path: Path) -> None:
+    # SQLite: a statement executed once per row costs a statement journal per row on a table
+    # with triggers; a batch goes in statements of many rows, by the same merge rules.
+    now = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+
+    def rows(items: list[Any]) -> list[Rows]:
+        return [rows_for(item, now + dt.timedelta(seconds=i)) for i, item in enumerate(items)]
+
+    def first() -> list[Any]:
+        return [illust(i, user=(1000 + i % 70, f"u{i % 70}"), pages=2, tags=[(f"t{i % 40}", None), (f"s{i}", "s")])
+                for i in range(1, 151)]
+
+    def second() -> list[Any]:
+        return [hidden_illust(i) if i % 3 == 0 else illust(i, title=f"again {i}", tags=[(f"t{i % 40}", "t")])
+                for i in range(1, 151)]
+
+    url_batch, url_each = f"sqlite:///{tmp_path / 'batch.db'}", f"sqlite:///{tmp_path / 'each.db'}"
+    engines = [create_engine(url_batch), create_engine(url_each)]
+    executions: list[int] = []  # of each upsert of the batch: its executemany's rows, else 1
+
+    def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("INSERT INTO"):
+            executions.append(len(parameters) if executemany else 1)
+
+    for engine in engines:
+        upgrade(engine)
+    for items in (first(), second()):
+        batch = rows(items)
+        sa.event.listen(engines[0], "before_cursor_execute", count)
+        with engines[0].begin() as connection:
+            Writer(engines[0].dialect).write(connection, merge_all(batch))
+        sa.event.remove(engines[0], "before_cursor_execute", count)
+        with engines[1].begin() as connection:
+            for item_rows in batch:
+                Writer(engines[1].dialect).write(connection, item_rows)
+    for engine in engines:
+        engine.dispose()
+    assert 0 < sum(executions) < 500  # one per row: over 1,500
+    assert snapshot(url_batch) == snapshot(url_each)
+    assert query(url_batch, "SELECT count(*), sum(status = 'hidden') FROM illusts") == [(150, 50)]
+
+
+def test_a_sqlite_archive_holds_a_batchs_pages_and_checkpoints_every_few_batches(tmp_path: Path) -> None:
+    # A batch dirties more pages than SQLite's defaults hold (2 MB of cache, a checkpoint per 1000 pages).
+    engine = create_engine(f"sqlite:///{tmp_path / 'pixiv.db'}")
+    with engine.connect() as connection:
+        settings = [connection.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("cache_size", "wal_autocheckpoint")]
+    engine.dispose()
+    assert settings == [-8000, 4000]
