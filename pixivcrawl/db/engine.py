@@ -40,11 +40,11 @@ def mask_url(url: str | sa.URL) -> str:
 SQLITE_CACHED_STATEMENTS = 32
 
 
-#: Page cache of each SQLite connection, KiB (SQLite's default is 2000). A batch of the store
-#: changes pages all over the tables' indexes and the search index: with 2 MB they no longer fit,
-#: dirty pages spill to the WAL before the commit and are read back. With 8 MB the store's SQLite
-#: work (replayed ranking crawl, 30k works) takes 17% less CPU; more gains little.
-SQLITE_CACHE_KIB = 8000
+#: Page cache of each SQLite connection, KiB: SQLite's default. 8 MB made the store's SQLite work
+#: 17% cheaper (a batch's dirty pages spill to the WAL before the commit with 2 MB), but the pooled
+#: connections filled it as the archive grew: peak RSS 145 -> 167 MB from 30k to 300k works against
+#: 139 -> 152 MB with 2 MB (bench/bench_memory.py, same run). The memory target wins.
+SQLITE_CACHE_KIB = 2000
 #: WAL pages after which a commit copies the WAL into the database (SQLite's default is 1000):
 #: a batch writes more than that, so each commit checkpointed the pages it had just written.
 #: With 4000 the pages a few batches rewrite (indexes, the search index) are copied once:
