@@ -288,6 +288,16 @@ def parse_scrapy_stats(log: str) -> dict[str, Any]:
 _spiders: list[str] | None = None
 
 
+def cannot_run(spider: str) -> str | None:
+    """Why a benchmark of ``spider`` against the sandbox cannot run here, or None."""
+    reason = sandbox_available()
+    if reason:
+        return f"sandbox not available: {reason}"
+    if spider not in available_spiders():
+        return f"spider {spider}: not available"
+    return None
+
+
 def available_spiders() -> list[str]:
     """Spiders the project has right now (``scrapy list``); empty if the project cannot load."""
     global _spiders

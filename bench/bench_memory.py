@@ -23,12 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="add the 300,000-work run")
     parser.add_argument("--sizes", default="3000,30000", help="comma list of work counts (default 3000,30000)")
     args = parser.parse_args(argv)
-    reason = h.sandbox_available()
+    reason = h.cannot_run("ranking")
     if reason:
-        print(f"sandbox not available: {reason}")
-        return 0
-    if "ranking" not in h.available_spiders():
-        print("spider ranking: not available")
+        print(reason)
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.full and 300_000 not in sizes:

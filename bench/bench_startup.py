@@ -34,12 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each command; medians are shown (default 5)")
     args = parser.parse_args(argv)
-    reason = h.sandbox_available()
+    reason = h.cannot_run("ranking")
     if reason:
-        print(f"sandbox not available: {reason}")
-        return 0
-    if "ranking" not in h.available_spiders():
-        print("spider ranking: not available")
+        print(reason)
         return 0
     runs: dict[str, list[h.Measured]] = {"crawl, empty archive": [], "crawl again, same archive": [],
                                          "scrapy list": [], "floor: empty scrapy runspider": []}

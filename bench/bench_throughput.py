@@ -199,12 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ugoira-format", default="zip",
                         help="PIXIV_UGOIRA_FORMAT of the files run (default zip: neither baseline converts)")
     args = parser.parse_args(argv)
-    reason = h.sandbox_available()
+    reason = h.cannot_run("ranking")
     if reason:
-        print(f"sandbox not available: {reason}")
-        return 0
-    if "ranking" not in h.available_spiders():
-        print("spider ranking: not available")
+        print(reason)
         return 0
     works = 3000 if args.quick else args.works
     file_works = 90 if args.quick else args.file_works
