@@ -13,19 +13,17 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import sqlalchemy as sa
 from scrapy import signals
-from sqlalchemy.dialects import sqlite
 
 from pixivcrawl.db import files, runs
 from pixivcrawl.db.engine import begin_write, create_engine, machine_fault, upgrade
 from pixivcrawl.db.events import Changes, find_changes
 from pixivcrawl.db.schema import TABLES
-from pixivcrawl.db.upsert import Writer
+from pixivcrawl.db.upsert import Writer, insert_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from scrapy.crawler import Crawler
-    from sqlalchemy.dialects import postgresql
     from sqlalchemy.engine import Connection, Engine
 
     from pixivcrawl.db.rules import Row, Rows
@@ -352,13 +350,7 @@ def set_archive_meta(connection: Connection, key: str, value: str, *, replace: b
     """
     table = TABLES["archive_meta"]
     now = dt.datetime.now(dt.UTC)
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql  # its module only for a PostgreSQL archive
-
-        insert: postgresql.Insert | sqlite.Insert = postgresql.insert(table)
-    else:
-        insert = sqlite.insert(table)
-    insert = insert.values(key=key, value=value, updated_at=now)
+    insert = insert_for(table, connection.dialect).values(key=key, value=value, updated_at=now)
     if replace:
         connection.execute(insert.on_conflict_do_update(index_elements=[table.c.key],
                                                         set_={"value": value, "updated_at": now}))

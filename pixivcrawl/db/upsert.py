@@ -60,6 +60,16 @@ def _set_clause(table: sa.Table, rules: TableRules, excluded: Any, columns: Sequ
     return clause
 
 
+def insert_for(table: sa.Table, dialect: sa.Dialect) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT of ``table`` (it has ``on_conflict_*``); SQLAlchemy's PostgreSQL
+    dialect is imported only for a PostgreSQL archive (~50 ms)."""
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 @dataclass(frozen=True)
 class Upsert:
     """One table's upsert of given columns, compiled once: SQL for the driver and each value's conversion.
@@ -111,12 +121,7 @@ class Upsert:
         cls, table: sa.Table, rules: TableRules | None, columns: tuple[str, ...], dialect: sa.Dialect
     ) -> Upsert:
         """The upsert of ``columns`` by ``rules``; with no rules, a plain insert (a table only added to)."""
-        if dialect.name == "postgresql":  # its module only when the archive is on PostgreSQL (~50 ms to import)
-            from sqlalchemy.dialects import postgresql
-
-            insert: postgresql.Insert | sqlite.Insert = postgresql.insert(table)
-        else:
-            insert = sqlite.insert(table)
+        insert = insert_for(table, dialect)
         statement: sa.Insert = insert
         if rules is not None and (set_ := _set_clause(table, rules, insert.excluded, columns)):
             statement = insert.on_conflict_do_update(index_elements=list(rules.key), set_=set_)
