@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-#: The most verdicts :class:`HostPolicy` remembers (then it starts over): a few pages' files.
+#: The most origins :class:`HostPolicy` remembers verdicts for (then it starts over).
 _VERDICTS_KEPT = 4096
 
 
@@ -150,9 +150,9 @@ class HostPolicy:
         self.auth_url = auth_url or ""
         self.auth = Origin.of(auth_url)
         self.images: frozenset[Origin] = frozenset(o for entry in image_hosts for o in image_origins(entry))
-        # Verdicts by (url, auth_request): a file's URL is asked about four times (the files pipeline,
-        # two middlewares on the way out, one on the way back), 2% of the reactor's time in a files crawl.
-        self._verdicts: dict[tuple[str, bool], Verdict] = {}
+        # Verdicts by origin: the rules depend on nothing else (but for the refresh token's own URL).
+        # By URL, a long crawl kept thousands of page URLs alive, one per page it went through.
+        self._verdicts: dict[Origin, Verdict] = {}
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -164,26 +164,30 @@ class HostPolicy:
 
     def classify(self, url: str, *, auth_request: bool = False) -> Verdict:
         """Where ``url`` goes. ``auth_request``: the request carries the refresh token."""
-        key = (url, auth_request)
-        verdict = self._verdicts.get(key)
-        if verdict is None:
-            if len(self._verdicts) >= _VERDICTS_KEPT:
-                self._verdicts.clear()
-            verdict = self._verdicts[key] = self._classify(url, auth_request)
-        return verdict
-
-    def _classify(self, url: str, auth_request: bool) -> Verdict:
         origin = Origin.of(url)
         if origin is None:
             return Verdict(Destination.REFUSED, "scheme", f"{url!r} has no scheme and host")
+        if auth_request:
+            return self._classify_auth(url, origin)
+        verdict = self._verdicts.get(origin)
+        if verdict is None:
+            if len(self._verdicts) >= _VERDICTS_KEPT:
+                self._verdicts.clear()
+            verdict = self._verdicts[origin] = self._classify(origin)
+        return verdict
+
+    def _classify_auth(self, url: str, origin: Origin) -> Verdict:
+        if not origin.secure:
+            return self._classify(origin)
+        # The refresh token goes to the token endpoint itself, nowhere else on its host.
+        if origin == self.auth and same_url(url, self.auth_url):
+            return Verdict(Destination.AUTH)
+        return Verdict(Destination.REFUSED, "host", f"{origin} is not the token endpoint {self.auth}")
+
+    def _classify(self, origin: Origin) -> Verdict:
         if not origin.secure:
             why = "plain http is allowed only to loopback" if origin.scheme == "http" else "only https is allowed"
             return Verdict(Destination.REFUSED, "scheme", f"{origin}: {why}")
-        if auth_request:
-            # The refresh token goes to the token endpoint itself, nowhere else on its host.
-            if origin == self.auth and same_url(url, self.auth_url):
-                return Verdict(Destination.AUTH)
-            return Verdict(Destination.REFUSED, "host", f"{origin} is not the token endpoint {self.auth}")
         if origin == self.api:
             return Verdict(Destination.API)
         if origin in self.images:

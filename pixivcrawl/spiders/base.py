@@ -88,7 +88,7 @@ class PixivSpider(DeclaredArguments, WorkItems, scrapy.Spider):  # type: ignore[
         # Pages that listings which ended early did not need, out of max_pages each.
         self.pages_not_needed = 0
         # Per listing (its first page's URL): the pages it went through, for the loop guard.
-        self.listing_urls: dict[str, set[str]] = {}
+        self.listing_urls: dict[str, set[int]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:

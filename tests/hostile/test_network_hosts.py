@@ -44,6 +44,21 @@ def test_origins_are_scheme_host_and_port_compared_case_insensitively() -> None:
     assert policy.is_image("http://127.0.0.1:8701/x") and policy.is_image("https://127.0.0.1:8701/x")
     assert not policy.is_api("https://oauth.secure.pixiv.net/auth/token")
     assert policy.classify("https://oauth.secure.pixiv.net/other", auth_request=True).refused
+    assert policy.classify("https://oauth.secure.pixiv.net/auth/token", auth_request=True).destination.value == "auth"
+    assert policy.classify("http://oauth.secure.pixiv.net/auth/token", auth_request=True).reason == "scheme"
+    assert policy.classify("/v1/x").reason == "scheme"
+
+
+def test_verdicts_are_remembered_per_origin_not_per_url() -> None:
+    """A long crawl asks about every page it fetches: the policy keeps one verdict per origin, not the URLs
+    (by URL it kept thousands of them alive, peak RSS growing with the crawl)."""
+    policy = HostPolicy(api_url="https://app-api.pixiv.net", auth_url="https://oauth.secure.pixiv.net/auth/token",
+                        image_hosts=["i.pximg.net"])
+    for offset in range(5000):
+        assert policy.is_api(f"https://app-api.pixiv.net/v1/illust/ranking?offset={offset}")
+        assert policy.is_image(f"https://i.pximg.net/img-original/{offset}_p0.png")
+    assert not policy.is_api("https://evil.example/v1/illust/ranking")
+    assert len(policy._verdicts) == 3
 
 
 @pytest.mark.parametrize("next_url", [
