@@ -5,25 +5,26 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
+from pixivcrawl.db.reads import rows_in
 from pixivcrawl.db.rules import UniqueRows, dedupe, rules_of
 from pixivcrawl.db.schema import TABLES
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from pixivcrawl.db.rules import Row, Rows
+    from pixivcrawl.db.reads import rows_in
+from pixivcrawl.db.rules import Row, Rows
 
 EVENTS = ("new", "hidden", "deleted", "restored", "reuploaded", "retitled", "retagged")
 #: work table -> (kind, its tag table, the tag table's work column)
 WORKS = {"illusts": ("illust", "illust_tags", "illust_id"), "novels": ("novel", "novel_tags", "novel_id")}
-_CHUNK = 900
 
 
 @dataclass
@@ -40,22 +41,22 @@ class Changes:
         return len({(e["kind"], e["work_id"]) for e in self.events if e["event"] != "new"})
 
 
+class Before(NamedTuple):
+    """What the archive held of a work before the batch."""
+
+    status: str
+    title: str | None
+
+
 def _path(url: str) -> str:
     return urllib.parse.urlsplit(url).path
-
-
-def _chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
 
 
 def _by_work(connection: Connection, table: sa.Table, column: str, ids: Sequence[int], *values: str) -> dict[int, set[Any]]:
     """``{work id: {values}}`` of a child table, in one query per chunk of ids."""
     found: dict[int, set[Any]] = collections.defaultdict(set)
-    for chunk in _chunks(ids):
-        query = sa.select(table.c[column], *(table.c[v] for v in values)).where(table.c[column].in_(chunk))
-        for row in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
-            found[row[0]].add(row[1:] if len(row) > 2 else row[1])
+    for row in rows_in(connection, table, column, ids, (column, *values)):
+        found[row[0]].add(row[1:] if len(row) > 2 else row[1])
     return found
 
 
@@ -83,7 +84,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
     users = sorted({r["id"] for r in rows.get("users") or []})
     if users:
         table = TABLES["users"]
-        known = {i for chunk in _chunks(users) for i in connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars().all()}
+        known = {i for (i,) in rows_in(connection, table, "id", users, ("id",))}
         changes.new_users = len(users) - len(known)
     for name, (kind, tag_table, tag_column) in WORKS.items():
         works = rows.get(name) or []
@@ -93,11 +94,7 @@ def find_changes(connection: Connection, rows: Rows, at: dt.datetime) -> Changes
             continue
         table = TABLES[name]
         ids = sorted(w["id"] for w in works)
-        old = {
-            r.id: r
-            for chunk in _chunks(ids)
-            for r in connection.execute(sa.select(table.c.id, table.c.status, table.c.title).where(table.c.id.in_(chunk))).all()
-        }
+        old = {r[0]: Before(*r[1:]) for r in rows_in(connection, table, "id", ids, ("id", "status", "title"))}
         # Only works that were and stay available can be retitled, retagged or re-uploaded.
         steady = sorted(w["id"] for w in works if w["status"] == "available" and w["id"] in old and old[w["id"]].status == "available")
         steady_ids = set(steady)

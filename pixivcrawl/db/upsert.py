@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from pixivcrawl.db.reads import rows_in
 from pixivcrawl.db.rules import Merge, TableRules, UniqueRows, dedupe, upserted
 from pixivcrawl.db.schema import Base
 from pixivcrawl.db.search import sync_search
@@ -222,6 +223,7 @@ class Writer:
         self._metadata = metadata
         self._max_variables = _max_variables(dialect)
         self._statements: dict[tuple[str, tuple[str, ...]], Upsert] = {}
+        self._latest: dict[str, sa.Select[Any]] = {}
         self._search_index: bool | None = None
 
     def dedupe(self, rows: Rows) -> UniqueRows:
@@ -284,19 +286,33 @@ class Writer:
         # The row's columns as one tuple, key first, to compare with the stored ones.
         columns = (*key, *(c for c in (new_rows[0] if new_rows else ()) if c not in key))
         values = _tuples(columns)
-        existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for start in range(0, len(parents), self._max_variables):
-            query = sa.select(*(table.c[c] for c in columns)).where(
-                table.c[column].in_(parents[start : start + self._max_variables])
-            )
-            for found in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
-                existing[found[: len(key)]] = found
+        existing = {found[: len(key)]: found for found in rows_in(connection, table, column, parents, columns, self._max_variables)}
         wanted = {values(r)[: len(key)]: r for r in new_rows}
         stale = [dict(zip(key, k, strict=True)) for k in existing if k not in wanted]
         if stale:
             where = sa.and_(*(table.c[c] == sa.bindparam(f"k_{c}") for c in key))
             connection.execute(table.delete().where(where), [{f"k_{c}": v for c, v in k.items()} for k in stale])
         return [row for k, row in wanted.items() if existing.get(k) != values(row)]
+
+    def _latest_query(self, rules: TableRules) -> sa.Select[Any]:
+        """The latest history row of each key of a group (``g_<column>``) among ``ids``.
+
+        Built once per table: built per batch, its alias and subquery made reference cycles, which
+        only the garbage collector frees (a few MB of peak RSS between its passes).
+        """
+        query = self._latest.get(rules.name)
+        if query is None:
+            assert rules.history is not None
+            at, values = rules.history
+            *group, last = series = tuple(c for c in rules.key if c != at)
+            table = self._metadata.tables[rules.name]
+            newer = table.alias("newer")
+            query = self._latest[rules.name] = sa.select(*(table.c[c] for c in (*series, *values))).where(
+                *(table.c[c] == sa.bindparam(f"g_{c}") for c in group),
+                table.c[last].in_(sa.bindparam("ids", expanding=True)),
+                ~sa.exists().where(*(newer.c[c] == table.c[c] for c in series), newer.c[at] > table.c[at]),
+            )
+        return query
 
     def _changed(self, connection: Connection, rules: TableRules, rows: list[Row]) -> list[Row]:
         """The history rows whose values differ from their key's latest row (NULLs carried forward).
@@ -306,8 +322,7 @@ class Writer:
         assert rules.history is not None
         at, values = rules.history
         *group, last = series = tuple(c for c in rules.key if c != at)
-        table = self._metadata.tables[rules.name]
-        newer = table.alias("newer")
+        query = self._latest_query(rules)
         latest: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         by_group: dict[tuple[Any, ...], set[Any]] = defaultdict(set)
         for row in rows:
@@ -316,15 +331,9 @@ class Writer:
         for fixed, ids in sorted(by_group.items()):
             ids_sorted = sorted(ids)
             for start in range(0, len(ids_sorted), chunk):
-                query = sa.select(*(table.c[c] for c in series), *(table.c[c] for c in values)).where(
-                    *(table.c[c] == v for c, v in zip(group, fixed, strict=True)),
-                    table.c[last].in_(ids_sorted[start : start + chunk]),
-                    ~sa.exists().where(
-                        *(newer.c[c] == table.c[c] for c in series),
-                        newer.c[at] > table.c[at],
-                    ),
-                )
-                for found in map(tuple, connection.execute(query).all()):  # a Row's slice is slow
+                parameters = {f"g_{c}": v for c, v in zip(group, fixed, strict=True)}
+                parameters["ids"] = ids_sorted[start : start + chunk]
+                for found in map(tuple, connection.execute(query, parameters).all()):  # a Row's slice is slow
                     latest[found[: len(series)]] = found[len(series) :]
         changed = []
         series_of, values_of = _tuples(series), _tuples(values)
