@@ -16,6 +16,13 @@ the time with 16 image transfers and 50 ms API latency). Here files are not
 counted against CONCURRENT_REQUESTS; instead the scheduler waits while
 PIXIV_FILES_AHEAD files are queued for the image slot, so listing pages stay
 about a page ahead of the files, and no further (their items wait in memory).
+
+Other requests (API calls) count against twice the API slot's concurrency: as many as
+it sends at once, and as many waiting. With CONCURRENT_REQUESTS as their only bound, a
+crawl of many listings side by side (a ranking of 30 dates) put 16 calls in the
+downloader; when the store was behind, their answers arrived together and each page
+stayed in memory with its items until stored. Beyond that, requests wait in the
+scheduler, which JOBDIR saves and workers share.
 """
 
 from __future__ import annotations
@@ -41,12 +48,16 @@ if TYPE_CHECKING:
 
 
 class PixivDownloader(Downloader):
-    """Scrapy's downloader, with no more transfers per slot than its ``concurrency``, and files
-    being transferred left out of CONCURRENT_REQUESTS."""
+    """Scrapy's downloader, with no more transfers per slot than its ``concurrency``, files being
+    transferred left out of CONCURRENT_REQUESTS, and no more other requests than twice the API
+    slot's concurrency."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.files_ahead = crawler.settings.getint("PIXIV_FILES_AHEAD")
+        # The API slot's, as Scrapy will make it (before its first request, the slot does not exist).
+        self.api_concurrency: int = max(1, int(self.per_slot_settings.get(api.API_SLOT, {}).get(
+            "concurrency", self.ip_concurrency or self.domain_concurrency)))
         if not hasattr(Downloader, "_wait_for_download"):
             # The hook below is Scrapy's (2.19) internal; another Scrapy may start downloads otherwise.
             logger.warning("This Scrapy (%s) has no Downloader._wait_for_download: a download slot may run "
@@ -54,11 +65,19 @@ class PixivDownloader(Downloader):
 
     def needs_backout(self) -> bool:
         images = self.slots.get(api.IMAGE_SLOT)
+        others = len(self.active) - (len(images.active) if images is not None else 0)
+        calls = self.slots.get(api.API_SLOT)
+        if others >= 2 * (calls.concurrency if calls is not None else self.api_concurrency):
+            # API calls: as many waiting as the slot sends at once. More would only wait here instead
+            # of in the scheduler (which JOBDIR saves), and when the store is behind their answers
+            # land together, each page held with its items until stored (a ranking of 30 dates kept
+            # ~20 pages in the scraper, against 3 for 3 dates).
+            return True
         if images is None:
             return super().needs_backout()
         if self.files_ahead and len(images.queue) >= self.files_ahead:
             return True
-        return 0 < self.total_concurrency <= len(self.active) - len(images.active)
+        return 0 < self.total_concurrency <= others
 
     def _wait_for_download(
         self, slot: Slot, request: Request, queue_dfd: Deferred[Response]
