@@ -19,8 +19,7 @@ from pixivcrawl.db.schema import TABLES
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from pixivcrawl.db.reads import rows_in
-from pixivcrawl.db.rules import Row, Rows
+    from pixivcrawl.db.rules import Row, Rows
 
 EVENTS = ("new", "hidden", "deleted", "restored", "reuploaded", "retitled", "retagged")
 #: work table -> (kind, its tag table, the tag table's work column)
