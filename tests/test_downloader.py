@@ -1,4 +1,5 @@
-"""The downloader holds API calls to what the API slot sends at once; the rest wait in the scheduler."""
+"""What reaches the downloader: no more API calls than the API slot sends at once (the rest wait in the
+scheduler), sent as the app sends them."""
 
 from __future__ import annotations
 
@@ -40,3 +41,24 @@ async def test_api_calls_wait_in_the_scheduler_not_the_downloader(make_sandbox, 
     assert archive.query("SELECT count(DISTINCT date), count(*) FROM rankings") == [(12, 720)]
     assert crawler.stats.get_value("finish_reason") == "finished"
     assert 2 <= most <= 4  # the slot's 2 in transfer and as many waiting
+
+
+@deferred_f_from_coro_f
+async def test_api_calls_carry_no_referer_and_images_carry_pixivs(make_sandbox, archive: Archive) -> None:
+    # Scrapy's RefererMiddleware is off: it gave every next page the previous API URL as its Referer,
+    # which the app never sends; the image CDN's Referer comes from the auth middleware.
+    sandbox = make_sandbox(ranking_size=45)
+    crawler = get_crawler(RankingSpider, crawl_values(sandbox, archive))
+    referers: dict[str, set[bytes | None]] = {api.API_SLOT: set(), api.IMAGE_SLOT: set()}
+
+    def received(response: Any, request: Any, spider: Any) -> None:
+        slot = request.meta.get("download_slot")
+        if slot in referers:
+            referers[slot].add(request.headers.get("Referer"))
+
+    crawler.signals.connect(received, signal=signals.response_received)
+    await crawler.crawl_async(date="2026-10-30")
+
+    assert archive.count("rankings") == 45
+    assert referers[api.API_SLOT] == {None}
+    assert referers[api.IMAGE_SLOT] == {api.IMAGE_REFERER.encode()}

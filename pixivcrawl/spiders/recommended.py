@@ -18,8 +18,6 @@ class RecommendedSpider(UserListSpider):
     """Archive Pixiv's recommendations (illusts, manga, novels or users) and the ranking works shown with them."""
 
     name = "recommended"
-    # Pixiv's next_url can list the works viewed so far (viewed[N]=...), past Scrapy's 2083 limit.
-    custom_settings = {"URLLENGTH_LIMIT": 0}
     arguments = {
         "type": Arg("works (or users) to archive", choices=("illust", "novel", "user"), default="illust"),
         "content_type": Arg("illust or manga (type=illust only)", choices=api.CONTENT_TYPES, default="illust"),

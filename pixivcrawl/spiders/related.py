@@ -16,8 +16,6 @@ class RelatedSpider(PixivSpider):
     """Archive the illusts related to ``illust_id``, for as many pages as Pixiv lists (or ``pages``)."""
 
     name = "related"
-    # next_url lists every work viewed so far (viewed[N]=...): it outgrows Scrapy's 2083 by page 4.
-    custom_settings = {"URLLENGTH_LIMIT": 0}
     arguments = {
         "illust_id": Arg("the illust whose related works to archive", parse=parse_positive_int,
                          expects="an illust id", required=True),
