@@ -210,6 +210,27 @@ def test_profile_images_are_fetched_full_size_when_switched_on(tmp_path: Path) -
     assert full_size_avatar(url).endswith("/7_0123abcd.jpg")
 
 
+@deferred_f_from_coro_f
+async def test_a_crawl_with_profile_images_stores_each_once(make_sandbox, archive: Archive) -> None:
+    """The pipeline asks the archive which avatars it recorded before each item's downloads."""
+    sandbox: RunningSandbox = make_sandbox(ranking_size=10)
+    crawler = await crawl(sandbox, archive, PIXIV_DOWNLOAD_PROFILE_IMAGES=True)
+    assert crawler.stats.get_value("log_count/ERROR") is None
+    users = archive.query("SELECT id, profile_image_local_path, profile_image_sha256 FROM users")
+    stored = [(user_id, path, sha256) for user_id, path, sha256 in users if path]
+    assert stored and len(stored) == len({u[0] for u in users})
+    for user_id, path, sha256 in stored:
+        assert path.startswith(f"{user_id}/profile.")
+        assert hashlib.sha256((archive.files / path).read_bytes()).hexdigest() == sha256
+    assert_pages_complete(archive)
+
+    sandbox.reset_stats()
+    crawler = await crawl(sandbox, archive, PIXIV_DOWNLOAD_PROFILE_IMAGES=True)
+    assert crawler.stats.get_value("log_count/ERROR") is None
+    assert sandbox.stats()["image_requests"] == 0
+    assert archive.query("SELECT id, profile_image_local_path, profile_image_sha256 FROM users") == users
+
+
 def test_novel_covers_are_fetched_unless_switched_off(tmp_path: Path) -> None:
     url = "https://i.pximg.net/c/600x600/novel-cover-master/img/2026/01/01/00/00/00/ci9_0123abcd_master1200.jpg"
     novel = Novel(id=9, user=User(id=7), cover_url=url)

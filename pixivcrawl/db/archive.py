@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import threading
 import weakref
@@ -17,6 +18,7 @@ from scrapy import signals
 from pixivcrawl.db import files, runs
 from pixivcrawl.db.engine import begin_write, create_engine, machine_fault, upgrade
 from pixivcrawl.db.events import Changes, find_changes
+from pixivcrawl.db.reads import keyed_rows
 from pixivcrawl.db.schema import TABLES
 from pixivcrawl.db.upsert import Writer, insert_for
 
@@ -32,7 +34,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WORK_TABLES = {"illust": "illusts", "novel": "novels"}
-_CHUNK = 900
 
 
 def archived_ids(connection: Connection, kind: str, ids: Iterable[int]) -> set[int]:
@@ -42,22 +43,7 @@ def archived_ids(connection: Connection, kind: str, ids: Iterable[int]) -> set[i
     """
     if kind not in WORK_TABLES:
         raise ValueError(f"kind must be one of {sorted(WORK_TABLES)}, not {kind!r}")
-    table = TABLES[WORK_TABLES[kind]]
-    complete = [table.c.status == "available"]
-    if kind == "novel":
-        texts = TABLES["novel_texts"]
-        complete.append(sa.exists().where(texts.c.novel_id == table.c.id))
-    return _ids_among(connection, table.c.id, ids, *complete)
-
-
-def _ids_among(connection: Connection, column: sa.Column[int], ids: Iterable[int], *where: Any) -> set[int]:
-    """Which of ``ids`` ``column`` holds in rows matching ``where``, in one query per 900 ids."""
-    wanted = sorted(set(ids))
-    found: set[int] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        query = sa.select(column).where(column.in_(wanted[start : start + _CHUNK]), *where)
-        found.update(connection.execute(query).scalars())
-    return found
+    return {i for (i,) in keyed_rows(connection, _archived_query(kind), sorted(set(ids)))}
 
 
 def recorded_bookmarks(
@@ -65,11 +51,33 @@ def recorded_bookmarks(
 ) -> set[int]:
     """Which works of ``ids`` (``kind``) ``user_id``'s ``restrict`` bookmarks are recorded for;
     ``with_tags``: only bookmarks whose tags were recorded too."""
+    query = _bookmarks_query(with_tags)
+    found = keyed_rows(connection, query, sorted(set(ids)), user_id=user_id, kind=kind, restrict=restrict)
+    return {i for (i,) in found}
+
+
+# The two queries incremental crawls make on every listing page, built once (see db/reads.py).
+@functools.cache
+def _archived_query(kind: str) -> sa.Select[Any]:
+    table = TABLES[WORK_TABLES[kind]]
+    query = sa.select(table.c.id).where(table.c.id.in_(sa.bindparam("keys", expanding=True)),
+                                        table.c.status == "available")
+    if kind == "novel":
+        texts = TABLES["novel_texts"]
+        query = query.where(sa.exists().where(texts.c.novel_id == table.c.id))
+    return query
+
+
+@functools.cache
+def _bookmarks_query(with_tags: bool) -> sa.Select[Any]:
     table = TABLES["bookmarks"]
-    where = [table.c.user_id == user_id, table.c.work_kind == kind, table.c.restrict == restrict]
-    if with_tags:
-        where.append(table.c.tags.is_not(None))
-    return _ids_among(connection, table.c.work_id, ids, *where)
+    query = sa.select(table.c.work_id).where(
+        table.c.work_id.in_(sa.bindparam("keys", expanding=True)),
+        table.c.user_id == sa.bindparam("user_id"),
+        table.c.work_kind == sa.bindparam("kind"),
+        table.c.restrict == sa.bindparam("restrict"),
+    )
+    return query.where(table.c.tags.is_not(None)) if with_tags else query
 
 
 class Archive:

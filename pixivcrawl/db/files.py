@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from pixivcrawl.db.reads import rows_in
 from pixivcrawl.db.schema import TABLES
 
 if TYPE_CHECKING:
@@ -33,9 +34,7 @@ def novel_images(connection: Connection, novel_id: int) -> list[dict[str, Any]]:
 
 
 def profile_image_urls(connection: Connection, user_ids: Sequence[int]) -> dict[int, str | None]:
-    t = TABLES["users"]
-    query = sa.select(t.c.id, t.c.profile_image_url).where(t.c.id.in_(sorted(set(user_ids))))
-    return dict(connection.execute(query).tuples())
+    return dict(rows_in(connection, TABLES["users"], "id", sorted(set(user_ids)), ("id", "profile_image_url")))
 
 
 def cover_url(connection: Connection, novel_id: int) -> str | None:

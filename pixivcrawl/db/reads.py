@@ -26,10 +26,19 @@ def select_in(table: sa.Table, column: str, columns: tuple[str, ...]) -> sa.Sele
     return sa.select(*(table.c[c] for c in columns)).where(table.c[column].in_(sa.bindparam("keys", expanding=True)))
 
 
+def keyed_rows(
+    connection: Connection, query: sa.Select[Any], keys: Sequence[Any], chunk: int = CHUNK, **params: Any
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query``, built once with the expanding parameter ``keys``, as tuples, ``chunk`` keys per run.
+
+    ``params`` binds the query's other parameters, the same in every run.
+    """
+    for start in range(0, len(keys), chunk):
+        yield from map(tuple, connection.execute(query, {**params, "keys": list(keys[start : start + chunk])}).all())
+
+
 def rows_in(
     connection: Connection, table: sa.Table, column: str, keys: Sequence[Any], columns: Sequence[str], chunk: int = CHUNK
 ) -> Iterator[tuple[Any, ...]]:
     """The ``columns`` of ``table``'s rows whose ``column`` is one of ``keys``, as tuples, ``chunk`` keys per query."""
-    query = select_in(table, column, tuple(columns))
-    for start in range(0, len(keys), chunk):
-        yield from map(tuple, connection.execute(query, {"keys": list(keys[start : start + chunk])}).all())
+    return keyed_rows(connection, select_in(table, column, tuple(columns)), keys, chunk)
