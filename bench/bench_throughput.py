@@ -5,6 +5,9 @@ ranking of N works; ``scrapy crawl ranking`` archives it into SQLite without
 files, and ``bench/raw_baseline.py`` (http.client + json.loads + sqlite3
 executemany of the same rows) does the same job. Targets (reported, not
 asserted): >= 2,000 works/s; CPU per work within 3x of the raw baseline.
+The same crawl then runs with the store off (Scrapy, parsing and validation
+alone), and both report their CPU by thread (``bench/thread_cpu.py``): the
+reactor thread against the store's database thread.
 
 ``--files``: realistic originals (1200x1200, padded to ~300 KB), politeness
 delays off; the crawl stores every page's original (and each ugoira's zip)
@@ -23,6 +26,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,10 +43,28 @@ def child_json(m: h.Measured) -> dict:
     return {}
 
 
+def thread_settings(path: Path) -> dict[str, Any]:
+    """The project's extensions plus :class:`bench.thread_cpu.ThreadCpu` writing to ``path``.
+
+    ``-s EXTENSIONS=...`` replaces the project's dict, so it is passed whole.
+    """
+    from pixivcrawl import settings as project
+
+    return {"EXTENSIONS": {**project.EXTENSIONS, "bench.thread_cpu.ThreadCpu": 1000}, "BENCH_THREAD_CPU_FILE": str(path)}
+
+
+def pipelines_without_store() -> dict[str, int]:
+    """The project's item pipelines but the store (``-s ITEM_PIPELINES`` replaces the project's dict)."""
+    from pixivcrawl import settings as project
+
+    return {k: v for k, v in project.ITEM_PIPELINES.items() if not k.endswith("StorePipeline")}
+
+
 def metadata(works: int) -> int:
     print(f"Metadata-only throughput: one ranking of {works:,} works, sandbox in its own process, no latency.")
     size, dates = h.ranking_plan(works)
     print(f"(ranking_size {size:,}, date={dates}; a work is a ranking entry: its illust, user, tags and pages)")
+    threads: dict[str, dict[str, float]] = {}
     with h.SandboxProcess(ranking_size=size) as sandbox:
         with h.workdir() as wd:
             raw = h.run_measured([h.PYTHON, str(h.BENCH / "raw_baseline.py"), "--api", sandbox.api_url,
@@ -53,15 +75,29 @@ def metadata(works: int) -> int:
         sandbox_cpu = sandbox.cpu_seconds()
         with h.workdir() as wd:
             # At least 50 works/s, or it is reported as hung.
-            crawl = h.run_crawl("ranking", sandbox, wd, spider_args={"date": dates}, timeout=max(180, works / 50))
+            crawl = h.run_crawl("ranking", sandbox, wd, spider_args={"date": dates}, timeout=max(180, works / 50),
+                                settings=thread_settings(wd / "threads.json"))
             rows = {t: h.db_count(wd / "pixiv.db", t) for t in TABLES}
+            threads["crawl"] = json.loads((wd / "threads.json").read_text()) if crawl.ok else {}
         crawl_works = rows["rankings"] or 0
         api_requests = sandbox.stats()["by_route"].get("/v1/illust/ranking", 0)
         sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
+        # The same crawl with the store off: what Scrapy, parsing and validation cost on their own.
+        sandbox.reset()
+        with h.workdir() as wd:
+            bare = h.run_crawl("ranking", sandbox, wd, spider_args={"date": dates}, timeout=max(180, works / 50),
+                               settings={**thread_settings(wd / "threads.json"),
+                                         "ITEM_PIPELINES": pipelines_without_store()})
+            threads["bare"] = json.loads((wd / "threads.json").read_text()) if bare.ok else {}
+        # It archives nothing to count: it read the same pages, so it went through the same works.
+        same_pages = sandbox.stats()["by_route"].get("/v1/illust/ranking", 0) == api_requests
+        bare_works = crawl_works if bare.ok and same_pages else 0
     if not raw.ok:
         print("raw baseline failed:", h.fail_note(raw))
     if not crawl.ok or crawl_works < works:
         print(f"crawl: {crawl.status}, {crawl_works} works archived:", h.fail_note(crawl))
+    if not bare.ok:
+        print(f"crawl with the store off: {bare.status}:", h.fail_note(bare))
 
     def line(name: str, m: h.Measured, n: int) -> list:
         wps = n / m.wall if m.wall and n else None
@@ -71,11 +107,23 @@ def metadata(works: int) -> int:
                 round(m.maxrss_mb)]
 
     a, b = line("pixivcrawl `ranking`", crawl, crawl_works), line("raw baseline", raw, raw_works)
+    c = line("pixivcrawl, store off (not archived)", bare, bare_works)
     h.print_table(
         f"Metadata only, {works:,} works ({h.machine()})",
         ["program", "works", "wall s", "works/s", "CPU s / 1k works", "works per CPU s", "peak RSS MB"],
         [a, b, ["**pixivcrawl / raw**", "", h.ratio(crawl.wall, raw.wall), h.ratio(a[3], b[3]),
-                h.ratio(a[4], b[4]), h.ratio(a[5], b[5]), h.ratio(a[6], b[6])]],
+                h.ratio(a[4], b[4]), h.ratio(a[5], b[5]), h.ratio(a[6], b[6])],
+         c, ["pixivcrawl, store off / raw", "", h.ratio(bare.wall, raw.wall), h.ratio(c[3], b[3]),
+             h.ratio(c[4], b[4]), h.ratio(c[5], b[5]), h.ratio(c[6], b[6])]],
+    )
+    h.print_table(
+        "CPU s by thread (the reactor thread: Scrapy, parsing, validation; the store's database thread)",
+        ["crawl", "reactor thread", "store thread", "other threads", "process", "reactor / raw process",
+         "store / raw process"],
+        [[name, *(f"{t.get(k, 0):.1f}" for k in ("MainThread", "pixivcrawl-db_0", "other")), f"{m.cpu:.1f}",
+          h.ratio(t.get("MainThread"), raw.cpu), h.ratio(t.get("pixivcrawl-db_0") or None, raw.cpu)]
+         for name, m, t in (("pixivcrawl `ranking`", crawl, threads.get("crawl", {})),
+                            ("store off", bare, threads.get("bare", {})))],
     )
     h.print_table("Rows written", ["table", "pixivcrawl", "raw baseline"], [[t, rows[t], raw_rows[t]] for t in TABLES])
     wps = a[3] or 0
