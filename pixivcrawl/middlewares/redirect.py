@@ -40,6 +40,12 @@ class PixivRedirectMiddleware(RedirectMiddleware):
             self._hosts = HostPolicy.from_settings(self.crawler.settings)
         return self._hosts
 
+    def _engine_started(self) -> None:
+        # Scrapy looks for its Referer spider middleware here, to set a redirected request's Referer,
+        # and warns on every crawl when it is off (as SPIDER_MIDDLEWARES has it). Nothing needs it:
+        # only API calls follow redirects (MEDIA_ALLOW_REDIRECTS is off) and they carry no Referer.
+        pass
+
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if request.meta.get("pixiv_auth_request"):
             return response
